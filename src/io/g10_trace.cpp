@@ -1,0 +1,304 @@
+#include "strata/io/g10_trace.hpp"
+
+#include <charconv>
+#include <limits>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "strata/core/error.hpp"
+#include "strata/io/text_file.hpp"
+
+namespace strata {
+namespace {
+
+/// Splits text into lines, numbering them from 1 and dropping a trailing '\r'.
+class Lines {
+ public:
+  explicit Lines(std::string_view text) : text_(text) {}
+  bool next(std::string_view& line) {
+    if (pos_ >= text_.size()) return false;
+    const std::size_t end = text_.find('\n', pos_);
+    const std::size_t stop = end == std::string_view::npos ? text_.size() : end;
+    line = text_.substr(pos_, stop - pos_);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos_ = stop + 1;
+    ++number_;
+    return true;
+  }
+  int number() const { return number_; }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  int number_ = 0;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  s = trim(s);
+  std::uint64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return value;
+}
+
+struct Fail {
+  std::string_view source;
+  [[noreturn]] void operator()(int line, const std::string& what) const {
+    throw InvalidInput(std::string(source) + ":" + std::to_string(line) + ": " + what);
+  }
+};
+
+/// The largest total of cycles whose nanoseconds fit std::int64_t (5/6 of it does).
+constexpr std::uint64_t kMaxTotalCycles = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
+struct TensorRef {
+  std::string name;
+  bool weight = false;
+  std::uint64_t bytes = 0;
+};
+
+// "tensor21 Is weight (global)?: 1, Size in byte: 36864, Range:16384--53248"
+TensorRef parse_tensor_line(std::string_view line, int number, const Fail& fail) {
+  constexpr std::string_view kWeight = " Is weight (global)?: ";
+  constexpr std::string_view kSize = ", Size in byte: ";
+  constexpr std::string_view kRange = ", Range:";
+  const std::string expected =
+      "; expected 'tensor<N> Is weight (global)?: <0|1>, Size in byte: <bytes>, Range:<a>--<b>'";
+  const std::size_t w = line.find(kWeight);
+  const std::size_t s = line.find(kSize);
+  const std::size_t r = line.find(kRange);
+  if (!starts_with(line, "tensor") || w == std::string_view::npos || s == std::string_view::npos ||
+      r == std::string_view::npos || !(w < s && s < r))
+    fail(number, "malformed tensor line '" + std::string(line) + "'" + expected);
+  TensorRef ref;
+  ref.name = std::string(line.substr(0, w));
+  if (!parse_u64(std::string_view(ref.name).substr(6)))
+    fail(number, "tensor name '" + ref.name + "' is not 'tensor<N>'" + expected);
+  const std::string_view flag = trim(line.substr(w + kWeight.size(), s - w - kWeight.size()));
+  if (flag != "0" && flag != "1")
+    fail(number, "weight flag of " + ref.name + " is '" + std::string(flag) + "'; it must be 0 or 1");
+  ref.weight = flag == "1";
+  const auto bytes = parse_u64(line.substr(s + kSize.size(), r - s - kSize.size()));
+  if (!bytes) fail(number, "size of " + ref.name + " is not a non-negative integer" + expected);
+  if (*bytes == 0) fail(number, "size of " + ref.name + " is 0 bytes; every tensor must have a size");
+  ref.bytes = *bytes;
+  const std::string_view range = line.substr(r + kRange.size());
+  const std::size_t dash = range.find("--");
+  if (dash == std::string_view::npos || !parse_u64(range.substr(0, dash)) ||
+      !parse_u64(range.substr(dash + 2)))
+    fail(number, "range of " + ref.name + " is not '<a>--<b>'" + expected);
+  return ref;
+}
+
+Phase phase_from_name(std::string_view name) {
+  if (name.find("Apply_Grad") != std::string_view::npos) return Phase::optimizer;
+  if (name.find("_Backward") != std::string_view::npos ||
+      name.find("MultiGredient") != std::string_view::npos)
+    return Phase::backward;
+  return Phase::forward;
+}
+
+class TraceBuilder {
+ public:
+  TraceBuilder(Workload& w, const Fail& fail) : w_(w), fail_(fail) {}
+
+  TensorId intern(const TensorRef& ref, int line) {
+    const auto [it, inserted] = ids_.try_emplace(ref.name, static_cast<TensorId>(w_.tensors.size()));
+    if (inserted) {
+      w_.tensors.push_back({it->second, ref.name, ref.bytes, ref.weight ? TensorKind::weight : TensorKind::input,
+                            ref.weight});
+      first_line_.push_back(line);
+    } else {
+      const Tensor& t = w_.tensors[it->second];
+      if (t.bytes != ref.bytes || t.persistent != ref.weight)
+        fail_(line, ref.name + " has size " + std::to_string(ref.bytes) + " and weight flag " +
+                        (ref.weight ? "1" : "0") + ", but line " + std::to_string(first_line_[it->second]) +
+                        " gave size " + std::to_string(t.bytes) + " and weight flag " +
+                        (t.persistent ? "1" : "0") + "; a tensor must be described the same way everywhere");
+    }
+    return it->second;
+  }
+
+ private:
+  Workload& w_;
+  const Fail& fail_;
+  std::unordered_map<std::string, TensorId> ids_;
+  std::vector<int> first_line_;
+};
+
+void infer_kinds(Workload& w) {
+  std::vector<bool> seen(w.tensors.size(), false);
+  for (const Kernel& k : w.kernels) {
+    for (TensorId t : k.inputs) seen[t] = true;  // read before any write: stays `input`
+    for (TensorId t : k.outputs) {
+      Tensor& tensor = w.tensors[t];
+      if (!seen[t] && !tensor.persistent)
+        tensor.kind = k.phase == Phase::forward ? TensorKind::activation : TensorKind::gradient;
+      seen[t] = true;
+    }
+  }
+}
+
+void parse_workspace(Workload& w, std::string_view text, std::string_view source) {
+  const Fail fail{source};
+  Lines lines(text);
+  std::string_view line;
+  std::size_t count = 0;
+  while (lines.next(line)) {
+    const std::string_view body = trim(line);
+    if (body.empty()) continue;
+    const std::size_t space = body.find(' ');
+    const std::string expected = "; expected '<kernel id> <bytes> B'";
+    if (space == std::string_view::npos || body.size() < 2 || body.substr(body.size() - 2) != " B")
+      fail(lines.number(), "malformed line '" + std::string(body) + "'" + expected);
+    const auto id = parse_u64(body.substr(0, space));
+    const auto bytes = parse_u64(body.substr(space + 1, body.size() - 2 - space - 1));
+    if (!id || !bytes) fail(lines.number(), "malformed line '" + std::string(body) + "'" + expected);
+    if (*id != count)
+      fail(lines.number(), "kernel id " + std::to_string(*id) + " where " + std::to_string(count) +
+                               " was expected; one line per kernel, in order");
+    if (count >= w.kernels.size())
+      fail(lines.number(), "workspace for kernel " + std::to_string(*id) + ", but kernels.config has only " +
+                               std::to_string(w.kernels.size()) + " kernels");
+    w.kernels[count].workspace_bytes = *bytes;
+    ++count;
+  }
+  if (count != w.kernels.size())
+    fail(lines.number(), "has " + std::to_string(count) + " kernels, but kernels.config has " +
+                             std::to_string(w.kernels.size()) + "; give one line per kernel");
+}
+
+}  // namespace
+
+std::int64_t g10_cycles_to_ns(std::uint64_t cycles) {
+  // ns = cycles / 1.2 = cycles * 5 / 6, rounded half up. With cycles = 6q + r this is
+  // 5q + floor((5r + 3) / 6): exact, and free of overflow for every 64-bit cycle count.
+  const std::uint64_t q = cycles / 6;
+  const std::uint64_t r = cycles % 6;
+  return static_cast<std::int64_t>(5 * q + (5 * r + 3) / 6);
+}
+
+Workload parse_g10_trace(std::string_view kernels_text, std::string_view kernels_source,
+                         std::string_view workspace_text, std::string_view workspace_source,
+                         std::string name) {
+  Workload w;
+  w.name = std::move(name);
+  const Fail fail{kernels_source};
+  TraceBuilder tensors(w, fail);
+  Lines lines(kernels_text);
+  std::string_view raw;
+  enum class State { between, header, inputs, outputs } state = State::between;
+  std::optional<std::uint64_t> cycles;
+  int kernel_line = 0;
+  int time_line = 0;
+  std::uint64_t cumulative_cycles = 0;
+  std::int64_t cumulative_ns = 0;
+
+  auto close_kernel = [&](int line) {
+    Kernel& k = w.kernels.back();
+    if (!cycles) fail(line, "kernel " + std::to_string(k.id) + " (" + k.name + ", line " +
+                                std::to_string(kernel_line) + ") has no 'Execution Time:' line");
+    if (state != State::outputs)
+      fail(line, "kernel " + std::to_string(k.id) + " (" + k.name + ") ends before its 'Output Tensors:' line");
+    if (*cycles > kMaxTotalCycles - cumulative_cycles)
+      fail(time_line, "execution times add up past " + std::to_string(kMaxTotalCycles) +
+                            " cycles at kernel " + std::to_string(k.id) + "; that is not a real iteration");
+    cumulative_cycles += *cycles;
+    const std::int64_t end_ns = g10_cycles_to_ns(cumulative_cycles);
+    k.duration_ns = end_ns - cumulative_ns;
+    cumulative_ns = end_ns;
+    state = State::between;
+  };
+
+  while (lines.next(raw)) {
+    const std::string_view line = trim(raw);
+    const int number = lines.number();
+    if (line.empty()) continue;
+    if (line.find_first_not_of('_') == std::string_view::npos) {
+      if (state == State::between) fail(number, "separator line without a kernel record before it");
+      close_kernel(number);
+      continue;
+    }
+    if (starts_with(line, "Kernel ID:")) {
+      if (state != State::between) close_kernel(number);
+      const std::size_t comma = line.find(", Name:");
+      const auto id = parse_u64(line.substr(10, comma == std::string_view::npos ? 0 : comma - 10));
+      if (comma == std::string_view::npos || !id)
+        fail(number, "malformed kernel header '" + std::string(line) + "'; expected 'Kernel ID: <N>, Name: <name>'");
+      if (*id != w.kernels.size())
+        fail(number, "kernel id " + std::to_string(*id) + " where " + std::to_string(w.kernels.size()) +
+                         " was expected; kernels must be numbered 0, 1, 2, ... in execution order");
+      Kernel k;
+      k.id = static_cast<KernelId>(*id);
+      k.name = std::string(trim(line.substr(comma + 7)));
+      if (k.name.empty()) fail(number, "kernel " + std::to_string(*id) + " has an empty name");
+      k.phase = phase_from_name(k.name);
+      k.op = k.name;
+      w.kernels.push_back(std::move(k));
+      cycles.reset();
+      kernel_line = number;
+      state = State::header;
+      continue;
+    }
+    if (state == State::between)
+      fail(number, "unexpected line '" + std::string(line) + "' outside a kernel record; a record starts with 'Kernel ID:'");
+    Kernel& k = w.kernels.back();
+    if (state == State::header && (starts_with(line, "Parent OP ID:") || starts_with(line, "Parent Layer ID:"))) {
+      const std::size_t n = line.find("Name:");
+      if (n == std::string_view::npos) fail(number, "parent line without 'Name:'");
+      const std::string_view op = trim(line.substr(n + 5));
+      if (!op.empty()) k.op = std::string(op);
+    } else if (state == State::header && starts_with(line, "Execution Time:")) {
+      cycles = parse_u64(line.substr(15));
+      time_line = number;
+      if (!cycles)
+        fail(number, "execution time of kernel " + std::to_string(k.id) + " ('" + std::string(line.substr(15)) +
+                         "') is not a non-negative integer number of cycles");
+    } else if (state == State::header && line.front() == '(' && line.back() == ')') {
+      // The layer's output shape: informational only.
+    } else if (state == State::header && line == "Input Tensors:") {
+      state = State::inputs;
+    } else if (state == State::inputs && line == "Output Tensors:") {
+      state = State::outputs;
+    } else if ((state == State::inputs || state == State::outputs) && starts_with(line, "tensor")) {
+      const TensorId id = tensors.intern(parse_tensor_line(line, number, fail), number);
+      (state == State::inputs ? k.inputs : k.outputs).push_back(id);
+    } else {
+      fail(number, "unexpected line '" + std::string(line) + "' in kernel " + std::to_string(k.id) + " (" + k.name +
+                       "); a record is 'Kernel ID', 'Parent ... Name', 'Execution Time', an optional shape, "
+                       "'Input Tensors:' with tensor lines, 'Output Tensors:' with tensor lines, then a line of "
+                       "underscores");
+    }
+  }
+  if (state != State::between) close_kernel(lines.number());
+  if (w.kernels.empty()) fail(lines.number(), "no kernel records found; is this a G10 kernels.config?");
+  infer_kinds(w);
+  parse_workspace(w, workspace_text, workspace_source);
+  validate(w);
+  return w;
+}
+
+Workload load_g10_folder(const std::filesystem::path& folder) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(folder, ec))
+    throw IoError("G10 workload folder '" + folder.string() +
+                  "' does not exist; give a folder holding kernels.config and workspace.txt");
+  const auto kernels = folder / "kernels.config";
+  const auto workspace = folder / "workspace.txt";
+  std::string name = folder.filename().string();
+  if (name.empty()) name = folder.parent_path().filename().string();
+  return parse_g10_trace(read_text_file(kernels), kernels.string(), read_text_file(workspace),
+                         workspace.string(), name);
+}
+
+}  // namespace strata
