@@ -1,0 +1,10 @@
+#pragma once
+// Each subcommand registers itself on the app; see its file.
+#include <CLI/CLI.hpp>
+
+namespace strata::cli {
+struct Paths;
+void add_inspect(CLI::App& app, const Paths& paths);
+void add_machine(CLI::App& app, const Paths& paths);
+void add_models(CLI::App& app);
+}  // namespace strata::cli

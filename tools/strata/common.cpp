@@ -1,0 +1,78 @@
+#include "common.hpp"
+
+#include <cstdlib>
+#include <iostream>
+
+#include "strata/io/text_file.hpp"
+
+namespace strata::cli {
+namespace {
+
+std::filesystem::path executable_dir(const char* argv0) {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) self = std::filesystem::absolute(argv0, ec);
+  return self.parent_path();
+}
+
+void add_if_dir(std::vector<std::filesystem::path>& dirs, const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return;
+  const auto canonical = std::filesystem::weakly_canonical(dir, ec);
+  for (const auto& d : dirs)
+    if (d == canonical) return;
+  dirs.push_back(canonical);
+}
+
+}  // namespace
+
+Paths discover_paths(const char* argv0) {
+  Paths p;
+  const auto exe = executable_dir(argv0);
+  // build/bin/strata -> the repository is two levels up; the source dir is compiled in.
+  const std::vector<std::filesystem::path> repos = {exe / ".." / "..", STRATA_SOURCE_DIR};
+  if (const char* dir = std::getenv("STRATA_MACHINES_DIR")) add_if_dir(p.machine_dirs, dir);
+  for (const auto& repo : repos) add_if_dir(p.machine_dirs, repo / "configs" / "machines");
+  if (const char* dir = std::getenv("STRATA_G10_DIR")) add_if_dir(p.g10_dirs, dir);
+  for (const auto& repo : repos) add_if_dir(p.g10_dirs, repo / ".." / "shared" / "g10");
+  add_if_dir(p.g10_dirs, std::filesystem::current_path() / ".." / "shared" / "g10");
+  return p;
+}
+
+void add_workload_args(CLI::App& cmd, WorkloadArgs& args, std::string default_spec) {
+  args.spec = std::move(default_spec);
+  cmd.add_option("workload", args.spec,
+                 "g10:<folder> (a G10 trace), model:<name> (the zoo), or a strata workload .json")
+      ->capture_default_str();
+  cmd.add_option("--batch", args.batch, "zoo models: batch size (default 8)")->check(CLI::PositiveNumber);
+  cmd.add_option("--seq", args.seq, "zoo transformers: sequence length (default: the model's)")
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--dtype", args.dtype, "zoo models: fp32, fp16 or bf16 (16-bit = mixed precision)");
+  cmd.add_option("--optimizer", args.optimizer, "zoo models: sgd or adam (default adam)");
+  cmd.add_option("--machine", args.machine, "machine preset or .toml file; its GPU times zoo kernels")
+      ->capture_default_str();
+}
+
+LoadedWorkload load(const WorkloadArgs& args, const Paths& paths) {
+  Machine machine = load_machine(args.machine, paths.machine_dirs);
+  WorkloadSourceOptions options;
+  options.batch = args.batch;
+  options.seq = args.seq;
+  if (!args.dtype.empty()) options.dtype = parse_dtype(args.dtype);
+  if (!args.optimizer.empty()) options.optimizer = parse_optimizer(args.optimizer);
+  if (machine.gpus.empty()) throw InvalidInput("machine '" + machine.name + "' has no GPU to time kernels on");
+  options.device = machine.gpus.front().compute;
+  options.g10_dirs = paths.g10_dirs;
+  Workload workload = load_workload(args.spec, options);
+  return {std::move(machine), std::move(workload)};
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::cout << text;
+    return;
+  }
+  write_text_file(path, text);
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,46 @@
+#pragma once
+// Shared pieces of the strata command line: where presets and traces are found, the workload
+// options every command takes, and writing outputs. Flags and environment variables are read
+// here and nowhere in the library.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/io/workload_source.hpp"
+#include "strata/machine/machine.hpp"
+#include "strata/workload/workload.hpp"
+
+namespace strata::cli {
+
+/// Where things are: set once in main from argv[0] and the environment.
+struct Paths {
+  std::vector<std::filesystem::path> machine_dirs;  // $STRATA_MACHINES_DIR, <repo>/configs/machines
+  std::vector<std::filesystem::path> g10_dirs;      // $STRATA_G10_DIR, <repo>/../shared/g10, ./../shared/g10
+};
+Paths discover_paths(const char* argv0);
+
+/// The workload argument and the options that shape a zoo model.
+struct WorkloadArgs {
+  std::string spec;
+  std::optional<std::uint32_t> batch;
+  std::optional<std::uint32_t> seq;
+  std::string dtype;
+  std::string optimizer;
+  std::string machine = "g10-a100";
+  bool machine_given = false;
+};
+/// Adds `<workload>`, --batch, --seq, --dtype, --optimizer and --machine to a subcommand.
+void add_workload_args(CLI::App& cmd, WorkloadArgs& args, std::string default_spec);
+
+struct LoadedWorkload {
+  Machine machine;
+  Workload workload;
+};
+LoadedWorkload load(const WorkloadArgs& args, const Paths& paths);
+
+/// Writes text to a file ("-" is standard output); errors name the file.
+void write_output(const std::string& path, const std::string& text);
+
+}  // namespace strata::cli
