@@ -1,5 +1,3 @@
-#include "strata/models/zoo.hpp"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "strata/core/error.hpp"
+#include "strata/models/zoo.hpp"
 
 namespace strata {
 namespace {
@@ -41,12 +40,10 @@ bool is_state(const Tensor& t) { return t.kind == TensorKind::optimizer_state; }
 
 const std::map<std::string, std::uint64_t>& expected_parameters() {
   static const std::map<std::string, std::uint64_t> m{
-      {"resnet50", 25'557'032},         {"resnet152", 60'192'808},
-      {"vgg16", 138'357'544},           {"inception_v3", 27'161'264},
-      {"senet154", 115'088'984},        {"bert_base", 109'482'240},
-      {"bert_large", 335'141'888},      {"vit_b16", 86'567'656},
-      {"vit_l16", 304'326'632},         {"gpt2", 124'439'808},
-      {"llama_1b", 1'235'814'400},      {"llama_7b", 6'738'415'616},
+      {"resnet50", 25'557'032},     {"resnet152", 60'192'808},   {"vgg16", 138'357'544},
+      {"inception_v3", 27'161'264}, {"senet154", 115'088'984},   {"bert_base", 109'482'240},
+      {"bert_large", 335'141'888},  {"vit_b16", 86'567'656},     {"vit_l16", 304'326'632},
+      {"gpt2", 124'439'808},        {"llama_1b", 1'235'814'400}, {"llama_7b", 6'738'415'616},
       {"llama_13b", 13'015'864'320}};
   return m;
 }
@@ -313,7 +310,8 @@ TEST(Models, BadOptionsThrowInvalidInput) {
   EXPECT_EQ(to_string(Optimizer::sgd), "sgd");
   // Sequence lengths up to the maximum are accepted.
   EXPECT_NO_THROW(build_model(ModelOptions{"gpt2", 1, 1024, DType::fp16, Optimizer::sgd}, kDevice));
-  EXPECT_NO_THROW(build_model(ModelOptions{"bert_base", 1, 512, DType::fp16, Optimizer::sgd}, kDevice));
+  EXPECT_NO_THROW(
+      build_model(ModelOptions{"bert_base", 1, 512, DType::fp16, Optimizer::sgd}, kDevice));
 }
 
 TEST(Models, DeviceWithoutRatesIsRejected) {

@@ -42,12 +42,14 @@ Losses build_bert(GraphBuilder& b, std::uint64_t batch, std::uint64_t seq, const
   const Act token_types = tokens(b, "token_type_ids", batch, seq);
   const TensorId y = labels(b, batch);
   const TensorId word = b.parameter("embeddings.word_embeddings.weight", kVocab * c.hidden);
-  const TensorId pos = b.parameter("embeddings.position_embeddings.weight", kMaxPositions * c.hidden);
-  const TensorId type = b.parameter("embeddings.token_type_embeddings.weight", kTokenTypes * c.hidden);
+  const TensorId pos =
+      b.parameter("embeddings.position_embeddings.weight", kMaxPositions * c.hidden);
+  const TensorId type =
+      b.parameter("embeddings.token_type_embeddings.weight", kTokenTypes * c.hidden);
 
   Act x = embedding(b, "embeddings.word_embeddings", ids, word, {batch, seq, c.hidden});
-  const Act t = embedding(b, "embeddings.token_type_embeddings", token_types, type,
-                          {batch, seq, c.hidden});
+  const Act t =
+      embedding(b, "embeddings.token_type_embeddings", token_types, type, {batch, seq, c.hidden});
   x = add(b, "embeddings.add_token_type", x, t);
   const Act p = embedding(b, "embeddings.position_embeddings", std::nullopt, pos, {seq, c.hidden});
   x = add(b, "embeddings.add_position", x, p);

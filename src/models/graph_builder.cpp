@@ -156,9 +156,9 @@ void GraphBuilder::emit_backward(const Node& node, const std::vector<bool>& is_l
   std::vector<TensorId> outputs;
   for (TensorId t : targets) {
     if (grad_[t] == kNoTensor) {
-      grad_[t] = new_tensor(w_.tensors[t].name + ".grad",
-                            checked_mul(elements_[t], dtype_bytes(dtype_)), TensorKind::gradient,
-                            false);
+      grad_[t] =
+          new_tensor(w_.tensors[t].name + ".grad", checked_mul(elements_[t], dtype_bytes(dtype_)),
+                     TensorKind::gradient, false);
     } else {
       push_unique(inputs, grad_[t]);  // accumulate in place
     }
@@ -171,14 +171,13 @@ void GraphBuilder::emit_backward(const Node& node, const std::vector<bool>& is_l
 }
 
 void GraphBuilder::emit_optimizer(TensorId param) {
-  const std::string& pname = w_.tensors[param].name;
+  const std::string pname = w_.tensors[param].name;  // a copy: new_tensor reallocates
   const std::uint64_t n = elements_[param];
   STRATA_EXPECTS(grad_[param] != kNoTensor,
                  "parameter '" + pname + "' is used by no op on the path to the loss");
   const bool mixed = dtype_ != DType::fp32;
   auto state = [&](const std::string& suffix) {
-    return new_tensor(pname + "." + suffix, checked_mul(n, 4), TensorKind::optimizer_state,
-                      true);
+    return new_tensor(pname + "." + suffix, checked_mul(n, 4), TensorKind::optimizer_state, true);
   };
   const TensorId master = mixed ? state("master") : param;
   std::vector<TensorId> states;

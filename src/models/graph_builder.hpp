@@ -39,7 +39,7 @@ struct Act {
 
 /// @brief One new tensor a forward op writes.
 struct OutputSpec {
-  std::string suffix = "out";       ///< tensor name = op name + "." + suffix
+  std::string suffix = "out";  ///< tensor name = op name + "." + suffix
   std::uint64_t elements = 0;
   std::uint64_t element_bytes = 0;  ///< 0: the model dtype
   bool differentiable = true;       ///< false for dropout masks and other non-float outputs
@@ -47,19 +47,19 @@ struct OutputSpec {
 
 /// @brief One forward op.
 struct OpSpec {
-  std::string name;  ///< e.g. "layer1.0.conv1"; kernels are name.fwd and name.bwd
-  std::string op;    ///< operator type, e.g. "conv2d"
+  std::string name;               ///< e.g. "layer1.0.conv1"; kernels are name.fwd and name.bwd
+  std::string op;                 ///< operator type, e.g. "conv2d"
   std::vector<TensorId> inputs;   ///< every tensor forward reads
   std::vector<TensorId> updates;  ///< tensors forward reads and writes in place (BN running stats)
   std::vector<OutputSpec> outputs;
-  std::uint64_t flops = 0;            ///< forward
-  std::uint64_t bwd_data_flops = 0;   ///< backward, to produce the gradients of non-parameters
-  std::uint64_t bwd_param_flops = 0;  ///< backward, to produce the gradients of parameters
-  std::vector<TensorId> saved;        ///< forward inputs the backward kernel reads
+  std::uint64_t flops = 0;                 ///< forward
+  std::uint64_t bwd_data_flops = 0;        ///< backward, to produce the gradients of non-parameters
+  std::uint64_t bwd_param_flops = 0;       ///< backward, to produce the gradients of parameters
+  std::vector<TensorId> saved;             ///< forward inputs the backward kernel reads
   std::vector<std::size_t> saved_outputs;  ///< indices into `outputs` the backward kernel reads
 };
 
-/// @brief Builds one Workload. Not copyable state shared with anyone; one per build_model call.
+/// @brief Builds one Workload; one builder per build_model call, sharing nothing.
 class GraphBuilder {
  public:
   GraphBuilder(std::string workload_name, DType dtype, Optimizer optimizer,

@@ -151,8 +151,7 @@ Act adaptive_avgpool2d(GraphBuilder& b, const std::string& name, const Act& x, u
                 {x.shape[0], x.shape[1], oh, ow});
 }
 
-Act concat(GraphBuilder& b, const std::string& name, const std::vector<Act>& xs,
-           std::size_t dim) {
+Act concat(GraphBuilder& b, const std::string& name, const std::vector<Act>& xs, std::size_t dim) {
   STRATA_EXPECTS(!xs.empty() && dim < xs[0].shape.size(), "concat '" + name + "': bad inputs");
   std::vector<uint64_t> shape = xs[0].shape;
   shape[dim] = 0;
@@ -187,8 +186,8 @@ Act softmax(GraphBuilder& b, const std::string& name, const Act& x) {
 Act add(GraphBuilder& b, const std::string& name, const Act& x, const Act& y) {
   const uint64_t n = x.elements();
   return single(b,
-                make_op(name, "add", {x.id, y.id}, checked_mul(n, kAddFwd),
-                        checked_mul(n, kAddBwd), checked_mul(n, kAddBwd)),
+                make_op(name, "add", {x.id, y.id}, checked_mul(n, kAddFwd), checked_mul(n, kAddBwd),
+                        checked_mul(n, kAddBwd)),
                 x.shape);
 }
 
@@ -276,14 +275,13 @@ Act embedding(GraphBuilder& b, const std::string& name, std::optional<Act> ids, 
 
 Act rope(GraphBuilder& b, const std::string& name, const Act& x) {
   const uint64_t n = x.elements();
-  return single(b,
-                make_op(name, "rope", {x.id}, checked_mul(n, kRopeFwd), checked_mul(n, kRopeBwd),
-                        0),
-                x.shape);
+  return single(
+      b, make_op(name, "rope", {x.id}, checked_mul(n, kRopeFwd), checked_mul(n, kRopeBwd), 0),
+      x.shape);
 }
 
-Act attention(GraphBuilder& b, const std::string& prefix, const Act& q, const Act& k,
-              const Act& v, const AttentionShape& a) {
+Act attention(GraphBuilder& b, const std::string& prefix, const Act& q, const Act& k, const Act& v,
+              const AttentionShape& a) {
   const uint64_t flops = checked_mul(2, mul3(mul3(a.batch, a.heads, a.seq), a.seq, a.head_dim));
   Act scores = matmul(b, prefix + ".scores", q, k, {a.batch, a.heads, a.seq, a.seq}, flops);
   Act probs = softmax(b, prefix + ".softmax", scores);
@@ -310,7 +308,9 @@ Act image_batch(GraphBuilder& b, std::uint64_t batch, std::uint64_t size) {
   return Act{b.input("images", product(shape), dtype_bytes(b.dtype())), std::move(shape)};
 }
 
-TensorId labels(GraphBuilder& b, std::uint64_t rows) { return b.input("labels", rows, kInt64Bytes); }
+TensorId labels(GraphBuilder& b, std::uint64_t rows) {
+  return b.input("labels", rows, kInt64Bytes);
+}
 
 Act tokens(GraphBuilder& b, const std::string& name, std::uint64_t batch, std::uint64_t seq) {
   return Act{b.input(name, checked_mul(batch, seq), kInt64Bytes), {batch, seq}};

@@ -45,8 +45,8 @@ Act se_bottleneck(GraphBuilder& b, const std::string& n, const Act& x, std::uint
   out = batchnorm2d(b, n + ".bn3", out);
   Act residual = x;
   if (ds.present) {
-    residual = conv2d(b, n + ".downsample.0", x,
-                      conv(planes * kExpansion, ds.kernel, stride, ds.padding));
+    residual =
+        conv2d(b, n + ".downsample.0", x, conv(planes * kExpansion, ds.kernel, stride, ds.padding));
     residual = batchnorm2d(b, n + ".downsample.1", residual);
   }
   out = se_module(b, n + ".se_module", out);
@@ -71,8 +71,8 @@ Losses build_senet154(GraphBuilder& b, std::uint64_t batch) {
     const std::uint64_t stride = layer == 0 ? 1 : 2;
     const Downsample ds = layer == 0 ? Downsample{true, 1, 0} : Downsample{true, 3, 1};
     for (int i = 0; i < kBlocks[layer]; ++i)
-      x = se_bottleneck(b, "layer" + std::to_string(layer + 1) + "." + std::to_string(i), x,
-                        planes, i == 0 ? stride : 1, i == 0 ? ds : Downsample{false, 0, 0});
+      x = se_bottleneck(b, "layer" + std::to_string(layer + 1) + "." + std::to_string(i), x, planes,
+                        i == 0 ? stride : 1, i == 0 ? ds : Downsample{false, 0, 0});
   }
   x = avgpool2d(b, "avg_pool", x, pool(7, 1));
   Act h{x.id, {batch, x.elements() / batch}};  // flatten is a view

@@ -14,8 +14,8 @@ constexpr std::uint64_t kClasses = 1000;
 constexpr std::uint64_t kHidden = 4096;
 constexpr double kDropout = 0.5;
 constexpr std::uint64_t kPool = 0;  // "M" in torchvision's configuration list
-constexpr std::uint64_t kConfigD[] = {64,  64,  kPool, 128, 128, kPool, 256, 256, 256, kPool,
-                                      512, 512, 512,   kPool, 512, 512, 512, kPool};
+constexpr std::uint64_t kConfigD[] = {64,    64,  kPool, 128, 128,   kPool, 256, 256, 256,
+                                      kPool, 512, 512,   512, kPool, 512,   512, 512, kPool};
 
 }  // namespace
 

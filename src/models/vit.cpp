@@ -44,8 +44,8 @@ Losses build_vit(GraphBuilder& b, std::uint64_t batch, const VitConfig& c) {
   const TensorId class_token = b.parameter("class_token", c.hidden);
   const Act p = conv2d(b, "conv_proj", images, conv(c.hidden, kPatch, kPatch, 0, true));
   const Act patch_tokens{p.id, {batch, patches, c.hidden}};  // reshape + permute: views
-  Act x = concat(b, "concat_class_token", {Act{class_token, {batch, 1, c.hidden}}, patch_tokens},
-                 1);
+  Act x =
+      concat(b, "concat_class_token", {Act{class_token, {batch, 1, c.hidden}}, patch_tokens}, 1);
   const TensorId pos = b.parameter("encoder.pos_embedding", seq * c.hidden);
   x = add(b, "encoder.add_pos_embedding", x, Act{pos, {seq, c.hidden}});
   for (std::uint64_t i = 0; i < c.layers; ++i)

@@ -17,7 +17,7 @@ using models::Losses;
 struct Entry {
   std::string_view name;
   std::string_view description;
-  Losses (*image)(GraphBuilder&, std::uint64_t batch);  ///< set for image models
+  Losses (*image)(GraphBuilder&, std::uint64_t batch);                    ///< set for image models
   Losses (*text)(GraphBuilder&, std::uint64_t batch, std::uint64_t seq);  ///< set for text models
   std::uint32_t default_seq;
   std::uint32_t max_seq;
@@ -26,7 +26,8 @@ struct Entry {
 constexpr std::array<Entry, 13> kModels{{
     {"resnet50", "ResNet-50 (He et al. 2016), torchvision resnet50; 224x224 images, 1000 classes",
      models::build_resnet50, nullptr, 0, 0},
-    {"resnet152", "ResNet-152 (He et al. 2016), torchvision resnet152; 224x224 images, 1000 classes",
+    {"resnet152",
+     "ResNet-152 (He et al. 2016), torchvision resnet152; 224x224 images, 1000 classes",
      models::build_resnet152, nullptr, 0, 0},
     {"vgg16", "VGG-16 (Simonyan & Zisserman 2015), torchvision vgg16; 224x224 images, 1000 classes",
      models::build_vgg16, nullptr, 0, 0},
@@ -53,14 +54,16 @@ constexpr std::array<Entry, 13> kModels{{
      "ViT-L/16 (Dosovitskiy et al. 2021), torchvision vit_l_16; 224x224 images (197 tokens), "
      "1000 classes",
      models::build_vit_l16, nullptr, 0, 0},
-    {"gpt2", "GPT-2 small (Radford et al. 2019), HuggingFace gpt2, tied LM head; seq 1024 (max 1024)",
+    {"gpt2",
+     "GPT-2 small (Radford et al. 2019), HuggingFace gpt2, tied LM head; seq 1024 (max 1024)",
      nullptr, models::build_gpt2, 1024, 1024},
     {"llama_1b",
      "Llama-3.2-1B (Meta 2024), HuggingFace LlamaForCausalLM, GQA 32/8 heads, tied embeddings; "
      "seq 2048 (max 131072)",
      nullptr, models::build_llama_1b, 2048, 131072},
-    {"llama_7b", "Llama-2-7B (Touvron et al. 2023), HuggingFace LlamaForCausalLM; seq 2048 (max 4096)",
-     nullptr, models::build_llama_7b, 2048, 4096},
+    {"llama_7b",
+     "Llama-2-7B (Touvron et al. 2023), HuggingFace LlamaForCausalLM; seq 2048 (max 4096)", nullptr,
+     models::build_llama_7b, 2048, 4096},
     {"llama_13b",
      "Llama-2-13B (Touvron et al. 2023), HuggingFace LlamaForCausalLM; seq 2048 (max 4096)",
      nullptr, models::build_llama_13b, 2048, 4096},
@@ -112,16 +115,16 @@ Workload build_model(const ModelOptions& options, const ComputeDevice& device) {
     seq = options.seq == 0 ? e.default_seq : options.seq;
     if (seq > e.max_seq)
       throw InvalidInput("model '" + options.model + "': --seq " + std::to_string(seq) +
-                         " exceeds its " + std::to_string(e.max_seq) +
-                         " positions; use --seq " + std::to_string(e.max_seq) + " or less");
+                         " exceeds its " + std::to_string(e.max_seq) + " positions; use --seq " +
+                         std::to_string(e.max_seq) + " or less");
     name += "-s" + std::to_string(seq);
   } else if (options.seq != 0) {
     throw InvalidInput("model '" + options.model + "': --seq applies to text transformers only (" +
-                       "bert_base, bert_large, gpt2, llama_*); leave it at 0 for " +
-                       options.model + ", whose input size is fixed");
+                       "bert_base, bert_large, gpt2, llama_*); leave it at 0 for " + options.model +
+                       ", whose input size is fixed");
   }
-  name += "-" + std::string(to_string(options.dtype)) + "-" +
-          std::string(to_string(options.optimizer));
+  name +=
+      "-" + std::string(to_string(options.dtype)) + "-" + std::string(to_string(options.optimizer));
   GraphBuilder b(name, options.dtype, options.optimizer, device);
   const Losses losses =
       e.text != nullptr ? e.text(b, options.batch, seq) : e.image(b, options.batch);

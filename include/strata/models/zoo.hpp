@@ -32,11 +32,12 @@
 /// Kernels
 /// - Forward kernels `<op>.fwd` in execution order, then backward kernels `<op>.bwd` in reverse
 ///   order, then one optimizer kernel `<param>.sgd` / `<param>.adam` per trainable parameter in
-///   model.parameters() order. An optimizer kernel reads weight (or master), grad and states and
-///   writes weight (or master) and states in place; in mixed precision it also writes the 16-bit
-///   weight. `op` is the operator type: conv2d, batchnorm, relu, maxpool, avgpool, linear,
-///   matmul, softmax, layernorm, rmsnorm, gelu, silu, tanh, sigmoid, mul, add, concat, dropout,
-///   embedding, rope, cross_entropy, sgd, adam.
+///   the order of first use in forward (model.parameters() order except where a module registers
+///   a submodule before one it runs earlier, e.g. Llama's norms, SENet's se_module). An optimizer
+///   kernel reads weight (or master), grad and states and writes weight (or master) and states in
+///   place; in mixed precision it also writes the 16-bit weight. `op` is the operator type: conv2d,
+///   batchnorm, relu, maxpool, avgpool, linear, matmul, softmax, layernorm, rmsnorm, gelu, silu,
+///   tanh, sigmoid, mul, add, concat, dropout, embedding, rope, cross_entropy, sgd, adam.
 /// - FLOPs: conv 2*N*Cout*Hout*Wout*(Cin/groups)*kh*kw; linear and matmul 2*M*N*K; backward of
 ///   conv/linear/matmul is the forward again per gradient it computes (data and weight), so 2x
 ///   when both are needed; elementwise ops about 1 FLOP per element (gelu/silu a few), norms and
@@ -50,6 +51,12 @@
 ///   cross_entropy over batch*seq tokens (no shift copy). bert: BertModel with pooler; its loss
 ///   is a parameter-free cross_entropy over the pooled output, so the parameter count stays the
 ///   BertModel's. A loss kernel's backward reads the loss tensor itself as the seed gradient.
+/// - Backward: an op whose inputs need no gradient has no backward kernel; the first layer's
+///   backward computes only parameter gradients (its FLOPs count only those). Forward of
+///   BatchNorm reads and writes its running statistics in place. Not modelled: BERT's
+///   attention_mask input (masking is fused into softmax), BatchNorm num_batches_tracked,
+///   inception's weighted sum of its two losses (each loss seeds backward itself), cuDNN/cuBLAS
+///   workspaces, contiguous copies after transposes.
 /// - Attention is the "eager" implementation: the scores tensor batch*heads*seq*seq is
 ///   materialised, scaling and masking are fused into the softmax kernel, and grouped K/V heads
 ///   (llama_1b) are read by the matmuls without a materialised repeat.
@@ -81,10 +88,10 @@ std::string_view to_string(Optimizer o);
 
 /// @brief What to build. See Note [model zoo conventions].
 struct ModelOptions {
-  std::string model;         ///< one of model_names()
-  std::uint32_t batch = 8;   ///< >= 1
-  std::uint32_t seq = 0;     ///< text transformers: sequence length, 0 = default; else must be 0
-  DType dtype = DType::fp32; ///< fp16/bf16 = mixed precision with fp32 master weights
+  std::string model;          ///< one of model_names()
+  std::uint32_t batch = 8;    ///< >= 1
+  std::uint32_t seq = 0;      ///< text transformers: sequence length, 0 = default; else must be 0
+  DType dtype = DType::fp32;  ///< fp16/bf16 = mixed precision with fp32 master weights
   Optimizer optimizer = Optimizer::adam;
 };
 
