@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
@@ -202,6 +203,10 @@ TEST(Models, EveryForwardActivationIsReadAndEveryGradientConsumed) {
       }
       if (t.kind == TensorKind::input) {
         EXPECT_FALSE(t.persistent) << t.name;
+        EXPECT_EQ(std::count_if(w.tensors.begin(), w.tensors.end(),
+                                [&](const Tensor& u) { return u.name == t.name + ".grad"; }),
+                  0)
+            << "inputs get no gradient: " << t.name;
       }
     }
   }

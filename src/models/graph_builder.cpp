@@ -153,6 +153,8 @@ void GraphBuilder::emit_backward(const Node& node, const std::vector<bool>& is_l
   }
   if (inputs.empty()) return;  // no output reaches a loss
   for (TensorId t : s.saved) push_unique(inputs, t);
+  if (data_grad)
+    for (TensorId t : s.saved_for_data) push_unique(inputs, t);
   std::vector<TensorId> outputs;
   for (TensorId t : targets) {
     if (grad_[t] == kNoTensor) {

@@ -57,6 +57,7 @@ struct OpSpec {
   std::uint64_t bwd_param_flops = 0;       ///< backward, to produce the gradients of parameters
   std::vector<TensorId> saved;             ///< forward inputs the backward kernel reads
   std::vector<std::size_t> saved_outputs;  ///< indices into `outputs` the backward kernel reads
+  std::vector<TensorId> saved_for_data;    ///< read only when a non-parameter gradient is computed
 };
 
 /// @brief Builds one Workload; one builder per build_model call, sharing nothing.

@@ -5,10 +5,11 @@
 #include "strata/core/error.hpp"
 
 // Note [saved tensors]: what each op's backward kernel reads besides its output gradient, as in
-// PyTorch autograd: conv2d x, W; batchnorm x, gamma; relu y; maxpool x, y (y stands in for the
+// PyTorch autograd: conv2d and linear x, and W when the input needs a gradient (not for the
+// first layer over the images); batchnorm x, gamma; relu y; maxpool x, y (y stands in for the
 // indices); avgpool, adaptive avgpool, concat, add, rope nothing; gelu, silu x; tanh, sigmoid y;
-// mul both operands; dropout its mask; linear x, W; layernorm, rmsnorm x, gamma; softmax y;
-// matmul both operands; embedding the ids; cross_entropy the logits and labels.
+// mul both operands; dropout its mask; layernorm, rmsnorm x, gamma; softmax y; matmul both
+// operands; embedding the ids; cross_entropy the logits and labels.
 
 namespace strata::models {
 namespace {
@@ -110,7 +111,8 @@ Act conv2d(GraphBuilder& b, const std::string& name, const Act& x, const Conv2dS
     bias_flops = out_elems;
   }
   OpSpec s = make_op(name, "conv2d", inputs, flops + bias_flops, flops, flops + bias_flops);
-  s.saved = {x.id, weight};
+  s.saved = {x.id};  // for the weight gradient
+  s.saved_for_data = {weight};
   return single(b, std::move(s), {n, c.out_channels, ho, wo});
 }
 
@@ -231,7 +233,8 @@ Act linear_with(GraphBuilder& b, const std::string& name, const Act& x, TensorId
   std::vector<uint64_t> shape = x.shape;
   shape.back() = out_features;
   OpSpec s = make_op(name, "linear", inputs, flops + bias_flops, flops, flops + bias_flops);
-  s.saved = {x.id, weight};
+  s.saved = {x.id};  // for the weight gradient
+  s.saved_for_data = {weight};
   return single(b, std::move(s), std::move(shape));
 }
 
