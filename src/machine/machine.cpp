@@ -59,8 +59,8 @@ class Checker {
                        : fmt::format("{}: ", lines_->source);
     else
       where = fmt::format("machine '{}': ", m_.name);
-    throw InvalidInput(fmt::format("{}{}{}; {}", where, what.empty() ? "" : what + ": ", problem,
-                                   fix));
+    throw InvalidInput(
+        fmt::format("{}{}{}; {}", where, what.empty() ? "" : what + ": ", problem, fix));
   }
 
   std::uint32_t line_of(const std::vector<std::uint32_t> detail::MachineSourceLines::*member,
@@ -202,14 +202,13 @@ class Checker {
       const std::uint32_t line = link_line(i);
       if (l.from >= m_.tiers.size() || l.to >= m_.tiers.size())
         fail(line, what, "an end is not a tier", "join two of the machine's tiers");
-      if (l.from == l.to)
-        fail(line, what, "joins a tier to itself", "join two different tiers");
+      if (l.from == l.to) fail(line, what, "joins a tier to itself", "join two different tiers");
       const Tier& a = m_.tiers[l.from];
       const Tier& b = m_.tiers[l.to];
       if (speed_rank(a.kind) > speed_rank(b.kind))
         fail(line, what,
-             fmt::format("goes from the {} tier '{}' to the faster {} tier '{}'",
-                         to_string(a.kind), a.name, to_string(b.kind), b.name),
+             fmt::format("goes from the {} tier '{}' to the faster {} tier '{}'", to_string(a.kind),
+                         a.name, to_string(b.kind), b.name),
              "swap from and to: links go from the faster tier to the slower one "
              "(device, host, pmem, ssd)");
       if (!pairs.insert(std::minmax(l.from, l.to)).second)
@@ -310,8 +309,8 @@ std::string_view to_string(TierKind k) {
 TierKind parse_tier_kind(std::string_view text) {
   for (const auto& [kind, name] : kTierKindNames)
     if (name == text) return kind;
-  throw InvalidInput(fmt::format(
-      "unknown tier kind '{}'; use one of: device, host, ssd, pmem", text));
+  throw InvalidInput(
+      fmt::format("unknown tier kind '{}'; use one of: device, host, ssd, pmem", text));
 }
 
 std::optional<TierId> Machine::find_tier(std::string_view n) const {
@@ -369,8 +368,8 @@ double uncontended_bytes_per_s(const Machine& m, LinkId link, TierId src) {
   if (src != l.from && src != l.to)
     throw InvalidInput(fmt::format("tier id {} is not an end of link '{}'", src, l.name));
   const TierId dst = src == l.from ? l.to : l.from;
-  double rate = std::min({l.bytes_per_s, m.tiers[src].read_bytes_per_s,
-                          m.tiers[dst].write_bytes_per_s});
+  double rate =
+      std::min({l.bytes_per_s, m.tiers[src].read_bytes_per_s, m.tiers[dst].write_bytes_per_s});
   for (BusId b : l.buses) rate = std::min(rate, m.buses[b].bytes_per_s);
   return rate;
 }
@@ -381,15 +380,15 @@ std::int64_t uncontended_transfer_ns(const Machine& m, LinkId link, TierId src,
   const Link& l = m.links[link];
   const TierId dst = src == l.from ? l.to : l.from;
   return l.latency_ns + m.tiers[src].read_latency_ns + m.tiers[dst].write_latency_ns +
-         static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) / rate * 1e9));
+         static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) * 1e9 / rate));
 }
 
 std::string describe(const Machine& m) {
   std::string out = fmt::format("machine {}\n", m.name);
   if (!m.description.empty()) out += fmt::format("  {}\n", m.description);
 
-  std::vector<std::vector<std::string>> rows{{"name", "memory", "fp32", "tf32", "fp16", "bf16",
-                                              "mem bw", "eff c/m", "overhead", "clock"}};
+  std::vector<std::vector<std::string>> rows{
+      {"name", "memory", "fp32", "tf32", "fp16", "bf16", "mem bw", "eff c/m", "overhead", "clock"}};
   for (const Gpu& g : m.gpus) {
     const ComputeDevice& c = g.compute;
     rows.push_back({g.name, m.tiers[g.memory].name, human_flops(c.fp32_flops_per_s),

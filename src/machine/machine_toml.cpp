@@ -5,6 +5,7 @@
 // references); what spans entities is checked by validate_machine() with each entity's line.
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +14,6 @@
 #include <set>
 #include <span>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "machine_detail.hpp"
 #include "strata/core/error.hpp"
@@ -31,17 +31,13 @@ struct Unit {
 };
 
 // Sizes: binary (kib...) and decimal (kb...) units; "bytes" must be an integer.
-constexpr Unit kSizeUnits[] = {{"bytes", 1.0},
-                               {"kib", 1024.0},
-                               {"mib", 1048576.0},
-                               {"gib", 1073741824.0},
-                               {"tib", 1099511627776.0},
-                               {"kb", 1e3},
-                               {"mb", 1e6},
-                               {"gb", 1e9},
-                               {"tb", 1e12}};
-constexpr Unit kRateUnits[] = {{"bytes_per_s", 1.0}, {"mb_per_s", 1e6}, {"gb_per_s", 1e9}};
-constexpr Unit kTimeUnits[] = {{"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}};
+constexpr Unit kSizeUnits[] = {{"gib", 1073741824.0}, {"tib", 1099511627776.0},
+                               {"mib", 1048576.0},    {"kib", 1024.0},
+                               {"gb", 1e9},           {"tb", 1e12},
+                               {"mb", 1e6},           {"kb", 1e3},
+                               {"bytes", 1.0}};
+constexpr Unit kRateUnits[] = {{"gb_per_s", 1e9}, {"mb_per_s", 1e6}, {"bytes_per_s", 1.0}};
+constexpr Unit kTimeUnits[] = {{"us", 1e3}, {"ns", 1.0}, {"ms", 1e6}};
 constexpr Unit kFlopUnits[] = {{"tflops", 1e12}, {"gflops", 1e9}};
 constexpr Unit kClockUnits[] = {{"ghz", 1e9}, {"mhz", 1e6}};
 
@@ -109,8 +105,8 @@ class Reader {
 
   [[noreturn]] void fail(const toml::node* at, std::string_view problem,
                          std::string_view fix) const {
-    const Line line = at != nullptr && at->source().begin.line > 0 ? at->source().begin.line
-                                                                   : this->line();
+    const Line line =
+        at != nullptr && at->source().begin.line > 0 ? at->source().begin.line : this->line();
     throw InvalidInput(fmt::format("{}:{}: {}: {}; {}", source_, line, what_, problem, fix));
   }
 
@@ -132,7 +128,7 @@ class Reader {
 
   std::string req_string(std::string_view key, std::string_view fix) {
     auto s = opt_string(key);
-    if (!s) fail(nullptr, fmt::format("missing required key '{}'", key), fix);
+    if (!s) missing({std::string(key)}, fmt::format("missing required key '{}'", key), fix);
     return *s;
   }
 
@@ -208,10 +204,29 @@ class Reader {
   double req_quantity(std::string_view base, std::span<const Unit> units, Bound bound,
                       std::string_view meaning) {
     auto v = quantity(base, units, bound, meaning);
-    if (!v)
-      fail(nullptr, fmt::format("missing required key {}", family_hint(base, units)),
-           fmt::format("give {}, e.g. {} = ...", meaning, join_key(base, units[0].suffix)));
+    if (!v) {
+      std::vector<std::string> wanted;
+      for (const Unit& u : units) wanted.push_back(join_key(base, u.suffix));
+      missing(wanted, fmt::format("missing required key {}", family_hint(base, units)),
+              fmt::format("give {}, e.g. {} = ...", meaning, wanted.front()));
+    }
     return *v;
+  }
+
+  /// A required key is absent: if the table holds an unknown key that looks like a misspelling
+  /// of one of `wanted`, report that key at its line; otherwise report the absence.
+  [[noreturn]] void missing(const std::vector<std::string>& wanted, std::string_view problem,
+                            std::string_view fix) const {
+    for (auto&& [key, node] : table_) {
+      if (known_.count(std::string(key.str())) != 0) continue;
+      for (const std::string& w : wanted)
+        if (edit_distance(key.str(), w) <= std::max<std::size_t>(2, w.size() / 3)) {
+          const Line line = key.source().begin.line > 0 ? key.source().begin.line : this->line();
+          throw InvalidInput(fmt::format("{}:{}: {}: unknown key '{}'; did you mean '{}'? ({})",
+                                         source_, line, what_, key.str(), w, problem));
+        }
+    }
+    fail(nullptr, problem, fix);
   }
 
   /// Rejects every key that no getter asked for, suggesting the nearest known one.
@@ -225,7 +240,9 @@ class Reader {
         if (d < best_d) best_d = d, best = k;
       }
       std::string keys;
-      for (const std::string& h : hints_) keys += (keys.empty() ? "" : ", ") + h;
+      std::set<std::string_view> listed;
+      for (const std::string& h : hints_)
+        if (listed.insert(h).second) keys += (keys.empty() ? "" : ", ") + h;
       const Line line = key.source().begin.line > 0 ? key.source().begin.line
                                                     : std::max<Line>(node.source().begin.line, 1);
       throw InvalidInput(fmt::format(
@@ -293,7 +310,8 @@ TierSpec read_tier(Reader& r, std::optional<TierKind> fixed_kind, std::string de
   if (fixed_kind) {
     t.kind = *fixed_kind;
   } else {
-    const std::string kind = r.req_string("kind", "give kind = \"device\", \"host\", \"ssd\" or \"pmem\"");
+    const std::string kind =
+        r.req_string("kind", "give kind = \"device\", \"host\", \"ssd\" or \"pmem\"");
     try {
       t.kind = parse_tier_kind(kind);
     } catch (const InvalidInput&) {
@@ -318,11 +336,11 @@ TierSpec read_tier(Reader& r, std::optional<TierKind> fixed_kind, std::string de
     r.fail(nullptr, "both gb_per_s and read_/write_gb_per_s are given",
            "give either gb_per_s (same both ways) or read_gb_per_s and write_gb_per_s");
   if (!both && !(read && write))
-    r.fail(nullptr,
-           fmt::format("missing required key {}", !read ? "read_gb_per_s" : "write_gb_per_s"),
-           fmt::format("give read_gb_per_s and write_gb_per_s{} (GB/s = 1e9 B/s), or gb_per_s "
-                       "when they are equal",
-                       per));
+    r.missing({"read_gb_per_s", "write_gb_per_s", "gb_per_s"},
+              fmt::format("missing required key {}", !read ? "read_gb_per_s" : "write_gb_per_s"),
+              fmt::format("give read_gb_per_s and write_gb_per_s{} (GB/s = 1e9 B/s), or gb_per_s "
+                          "when they are equal",
+                          per));
   t.read_bytes_per_s = (both ? *both : *read) * drives;
   t.write_bytes_per_s = (both ? *both : *write) * drives;
 
@@ -388,7 +406,7 @@ LinkSpec read_link(Reader& r, bool in_gpu) {
 struct GpuSpec {
   Line line = 0;
   std::vector<std::string> names;
-  Gpu gpu;  // name and memory filled per instance
+  Gpu gpu;                                 // name and memory filled per instance
   std::optional<std::string> memory_tier;  // memory = "<tier>"
   const toml::node* memory_node = nullptr;
   std::optional<TierSpec> memory_inline;  // memory = { ... }; name may hold {gpu}
@@ -401,8 +419,7 @@ struct GpuSpec {
 
 class Builder {
  public:
-  Builder(const toml::table& root, const std::string& source)
-      : root_(root), source_(source) {
+  Builder(const toml::table& root, const std::string& source) : root_(root), source_(source) {
     lines_.source = source;
     lines_.root_line = 1;
   }
@@ -433,8 +450,8 @@ class Builder {
  private:
   [[noreturn]] void fail(Line line, std::string_view what, std::string_view problem,
                          std::string_view fix) const {
-    throw InvalidInput(fmt::format("{}:{}: {}: {}; {}", source_, std::max<Line>(line, 1), what,
-                                   problem, fix));
+    throw InvalidInput(
+        fmt::format("{}:{}: {}: {}; {}", source_, std::max<Line>(line, 1), what, problem, fix));
   }
   [[noreturn]] void fail(const toml::node* at, Line fallback, std::string_view what,
                          std::string_view problem, std::string_view fix) const {
@@ -452,8 +469,8 @@ class Builder {
   void read_fault(Reader& root) {
     const toml::node* n = root.get("fault", "[fault]");
     if (n == nullptr)
-      root.fail(nullptr, "no [fault] table",
-                "add [fault] with page_bytes, batch_pages and batch_latency_us");
+      root.missing({"fault"}, "no [fault] table",
+                   "add [fault] with page_bytes, batch_pages and batch_latency_us");
     if (!n->is_table())
       root.fail(n, fmt::format("fault is {}, expected a table", type_name(*n)),
                 "write the fault model under a [fault] header");
@@ -467,8 +484,8 @@ class Builder {
     m_.fault.page_bytes = page_bytes;
     const auto batch = r.opt_integer("batch_pages", 1);
     if (!batch)
-      r.fail(nullptr, "missing required key 'batch_pages'",
-             "give the number of pages serviced per fault batch, e.g. batch_pages = 1");
+      r.missing({"batch_pages"}, "missing required key 'batch_pages'",
+                "give the number of pages serviced per fault batch, e.g. batch_pages = 1");
     m_.fault.batch_pages = static_cast<std::uint32_t>(*batch);
     m_.fault.batch_latency_ns = std::llround(r.req_quantity(
         "batch_latency", kTimeUnits, Bound::non_negative, "the handling latency of one batch"));
@@ -479,8 +496,9 @@ class Builder {
     Reader r(t, source_, fmt::format("[[bus]] #{}", m_.buses.size() + 1));
     const auto count = r.opt_integer("count", 1);
     std::string name = r.req_string(
-        "name", count ? "give the name prefix, e.g. name = \"pcie-switch\" (names pcie-switch0, ...)"
-                      : "give the bus a name, e.g. name = \"host-memory\"");
+        "name", count
+                    ? "give the name prefix, e.g. name = \"pcie-switch\" (names pcie-switch0, ...)"
+                    : "give the bus a name, e.g. name = \"host-memory\"");
     r.set_what(fmt::format("bus '{}'", name));
     const double rate = r.req_quantity("", kRateUnits, Bound::positive,
                                        "the bus bandwidth (per direction when full duplex)");
@@ -518,11 +536,10 @@ class Builder {
     g.what = r.what();
 
     ComputeDevice& c = g.gpu.compute;
-    c.fp32_flops_per_s =
-        r.req_quantity("fp32", kFlopUnits, Bound::positive, "the dense FP32 rate");
-    g.gpu.tf32_flops_per_s = r.quantity("tf32", kFlopUnits, Bound::positive,
-                                        "the dense TF32 tensor-core rate")
-                                 .value_or(0);
+    c.fp32_flops_per_s = r.req_quantity("fp32", kFlopUnits, Bound::positive, "the dense FP32 rate");
+    g.gpu.tf32_flops_per_s =
+        r.quantity("tf32", kFlopUnits, Bound::positive, "the dense TF32 tensor-core rate")
+            .value_or(0);
     c.fp16_flops_per_s =
         r.quantity("fp16", kFlopUnits, Bound::positive, "the dense FP16 rate").value_or(0);
     c.bf16_flops_per_s =
@@ -561,9 +578,10 @@ class Builder {
       g.memory_inline->line = std::max<Line>(g.memory_node->source().begin.line, g.line);
       mr.finish();
     } else {
-      r.fail(g.memory_node,
-             fmt::format("memory is {}, expected a table or a tier name", type_name(*g.memory_node)),
-             "give memory = { capacity_gib = ..., gb_per_s = ... } or memory = \"<device tier>\"");
+      r.fail(
+          g.memory_node,
+          fmt::format("memory is {}, expected a table or a tier name", type_name(*g.memory_node)),
+          "give memory = { capacity_gib = ..., gb_per_s = ... } or memory = \"<device tier>\"");
     }
 
     if (const toml::node* n = r.get("switch")) {
@@ -581,8 +599,8 @@ class Builder {
           g.switches.emplace_back(e.as_string()->get(), &e);
         }
       } else {
-        r.fail(n, fmt::format("switch is {}, expected a bus name or an array of them",
-                              type_name(*n)),
+        r.fail(n,
+               fmt::format("switch is {}, expected a bus name or an array of them", type_name(*n)),
                "write switch = \"pcie-switch0\" or switch = [\"pcie-switch0\", ...]");
       }
       for (const auto& [bus, node] : g.switches)
@@ -643,8 +661,7 @@ class Builder {
       const Gpu& gpu = m_.gpus[*m_.find_gpu(spec.names[i])];
       std::map<std::string, std::string> vars{{"{gpu}", gpu.name}};
       if (!spec.switches.empty()) vars["{switch}"] = spec.switches[i].first;
-      for (const LinkSpec& l : spec.links)
-        add_link(l, m_.tiers[gpu.memory].name, nullptr, vars);
+      for (const LinkSpec& l : spec.links) add_link(l, m_.tiers[gpu.memory].name, nullptr, vars);
     }
   }
 
@@ -654,7 +671,8 @@ class Builder {
     for (const auto& [k, v] : vars) s = replace_all(s, k, v);
     if (s.find('{') != std::string::npos || s.find('}') != std::string::npos) {
       if (text.find("{switch}") != std::string::npos && vars.count("{switch}") == 0)
-        fail(at, l.line, l.what, fmt::format("'{}' uses {{switch}} but the GPU has no switch", text),
+        fail(at, l.line, l.what,
+             fmt::format("'{}' uses {{switch}} but the GPU has no switch", text),
              "give the [[gpu]] switch = \"<bus>\" (or one bus per GPU)");
       fail(at, l.line, l.what, fmt::format("'{}' has an unknown placeholder", text),
            "only {gpu} and {switch} are replaced, and only inside a [[gpu]]'s links");
@@ -676,8 +694,8 @@ class Builder {
            fmt::format("use one of: {}", names_of(m_.tiers)));
     link.from = *from;
     link.to = *to;
-    link.name = l.name ? expand(*l.name, vars, nullptr, l)
-                       : fmt::format("{}<->{}", from_name, to_name);
+    link.name =
+        l.name ? expand(*l.name, vars, nullptr, l) : fmt::format("{}<->{}", from_name, to_name);
     link.bytes_per_s = l.bytes_per_s;
     link.latency_ns = l.latency_ns;
     link.direct_access = l.direct_access;
@@ -721,13 +739,13 @@ Machine parse_machine_toml(std::string_view text, const std::string& source_name
 Machine load_machine_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    throw IoError(fmt::format("cannot read machine file '{}'; check the path (presets live in "
-                              "configs/machines/)",
-                              path.string()));
+    throw IoError(
+        fmt::format("cannot read machine file '{}'; check the path (presets live in "
+                    "configs/machines/)",
+                    path.string()));
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad())
-    throw IoError(fmt::format("error while reading machine file '{}'", path.string()));
+  if (in.bad()) throw IoError(fmt::format("error while reading machine file '{}'", path.string()));
   return parse_machine_toml(text.str(), path.string());
 }
 

@@ -57,9 +57,9 @@ struct Tier {
 struct Gpu {
   std::string name;
   ComputeDevice compute;
-  TierId memory = 0;             ///< index of its device tier in Machine::tiers
-  double tf32_flops_per_s = 0;   ///< dense TF32 tensor-core rate where the device has one, else 0
-  double clock_hz = 0;           ///< clock that traces count cycles in (G10: 1.2 GHz); 0 = unknown
+  TierId memory = 0;            ///< index of its device tier in Machine::tiers
+  double tf32_flops_per_s = 0;  ///< dense TF32 tensor-core rate where the device has one, else 0
+  double clock_hz = 0;          ///< clock that traces count cycles in (G10: 1.2 GHz); 0 = unknown
 
   friend bool operator==(const Gpu&, const Gpu&) = default;
 };
@@ -68,8 +68,8 @@ struct Gpu {
 /// memory bus, the SSDs' lanes. See Note [link direction].
 struct Bus {
   std::string name;
-  double bytes_per_s = 0;    ///< per direction when full duplex, else for both directions together
-  bool full_duplex = true;   ///< false: both directions share bytes_per_s (a memory bus)
+  double bytes_per_s = 0;   ///< per direction when full duplex, else for both directions together
+  bool full_duplex = true;  ///< false: both directions share bytes_per_s (a memory bus)
 
   friend bool operator==(const Bus&, const Bus&) = default;
 };
@@ -77,11 +77,11 @@ struct Bus {
 /// @brief A path between two tiers, full duplex. See Note [link direction].
 struct Link {
   std::string name;
-  TierId from = 0;  ///< the faster tier
-  TierId to = 0;    ///< the slower tier
-  double bytes_per_s = 0;      ///< per direction
-  std::int64_t latency_ns = 0; ///< fixed cost of one transfer (DMA setup, launch)
-  std::vector<BusId> buses;    ///< every shared resource a transfer crosses
+  TierId from = 0;              ///< the faster tier
+  TierId to = 0;                ///< the slower tier
+  double bytes_per_s = 0;       ///< per direction
+  std::int64_t latency_ns = 0;  ///< fixed cost of one transfer (DMA setup, launch)
+  std::vector<BusId> buses;     ///< every shared resource a transfer crosses
   /// A kernel on `from`'s device may read and write `to` in place: zero-copy over PCIe, a CPU
   /// loading from Optane.
   bool direct_access = false;
@@ -93,8 +93,8 @@ struct Link {
 /// handling latency on top of the transfer.
 struct FaultModel {
   std::uint64_t page_bytes = 4096;
-  std::uint32_t batch_pages = 1;         ///< pages serviced per fault batch
-  std::int64_t batch_latency_ns = 0;     ///< handling latency of one batch
+  std::uint32_t batch_pages = 1;      ///< pages serviced per fault batch
+  std::int64_t batch_latency_ns = 0;  ///< handling latency of one batch
 
   friend bool operator==(const FaultModel&, const FaultModel&) = default;
 };
