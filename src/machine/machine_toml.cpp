@@ -141,16 +141,19 @@ class Reader {
     return n->as_boolean()->get();
   }
 
-  std::optional<std::int64_t> opt_integer(std::string_view key, std::int64_t min) {
+  /// An integer in [min, max]; max keeps counts sane (a typo of 1e6 GPUs is an error, not an
+  /// allocation).
+  std::optional<std::int64_t> opt_integer(std::string_view key, std::int64_t min,
+                                          std::int64_t max = 1 << 20) {
     const toml::node* n = get(key);
     if (n == nullptr) return std::nullopt;
     if (!n->is_integer())
       fail(n, fmt::format("{} is {}, expected an integer", key, type_name(*n)),
            fmt::format("write {} as a whole number >= {}", key, min));
     const std::int64_t v = n->as_integer()->get();
-    if (v < min)
-      fail(n, fmt::format("{} = {} is less than {}", key, v, min),
-           fmt::format("give {} >= {}", key, min));
+    if (v < min || v > max)
+      fail(n, fmt::format("{} = {} is outside [{}, {}]", key, v, min, max),
+           fmt::format("give {} between {} and {}", key, min, max));
     return v;
   }
 
@@ -319,7 +322,7 @@ TierSpec read_tier(Reader& r, std::optional<TierKind> fixed_kind, std::string de
              "use \"device\", \"host\", \"ssd\" or \"pmem\"");
     }
   }
-  const auto drives = static_cast<std::uint32_t>(r.opt_integer("drives", 1).value_or(1));
+  const auto drives = static_cast<std::uint32_t>(r.opt_integer("drives", 1, 4096).value_or(1));
   t.drives = drives;
   const std::string_view per = drives > 1 ? " of one drive" : "";
 
@@ -494,7 +497,7 @@ class Builder {
 
   void read_bus(const toml::table& t) {
     Reader r(t, source_, fmt::format("[[bus]] #{}", m_.buses.size() + 1));
-    const auto count = r.opt_integer("count", 1);
+    const auto count = r.opt_integer("count", 1, 4096);
     std::string name = r.req_string(
         "name", count
                     ? "give the name prefix, e.g. name = \"pcie-switch\" (names pcie-switch0, ...)"
@@ -523,7 +526,7 @@ class Builder {
     Reader r(t, source_, fmt::format("[[gpu]] #{}", gpu_tables_ + 1));
     ++gpu_tables_;
     g.line = r.line();
-    const auto count = r.opt_integer("count", 1);
+    const auto count = r.opt_integer("count", 1, 4096);
     if (count) {
       const std::string prefix = r.opt_string("name").value_or("gpu");
       for (std::int64_t i = 0; i < *count; ++i) g.names.push_back(fmt::format("{}{}", prefix, i));
