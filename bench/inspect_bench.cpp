@@ -15,13 +15,19 @@ void register_all() {
   for (const auto& entry : std::filesystem::directory_iterator(root)) {
     if (!std::filesystem::exists(entry.path() / "kernels.config")) continue;
     const auto folder = entry.path();
-    benchmark::RegisterBenchmark(("load_g10/" + folder.filename().string()).c_str(), [folder](benchmark::State& s) {
-      for (auto _ : s) benchmark::DoNotOptimize(strata::load_g10_folder(folder));
-    })->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("vitality/" + folder.filename().string()).c_str(), [folder](benchmark::State& s) {
-      const strata::Workload w = strata::load_g10_folder(folder);
-      for (auto _ : s) benchmark::DoNotOptimize(strata::analyze_vitality(w));
-    })->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("load_g10/" + folder.filename().string()).c_str(),
+                                 [folder](benchmark::State& s) {
+                                   for (auto _ : s)
+                                     benchmark::DoNotOptimize(strata::load_g10_folder(folder));
+                                 })
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("vitality/" + folder.filename().string()).c_str(),
+                                 [folder](benchmark::State& s) {
+                                   const strata::Workload w = strata::load_g10_folder(folder);
+                                   for (auto _ : s)
+                                     benchmark::DoNotOptimize(strata::analyze_vitality(w));
+                                 })
+        ->Unit(benchmark::kMillisecond);
   }
 }
 

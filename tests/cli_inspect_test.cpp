@@ -19,8 +19,8 @@ TEST(CliInspect, G10JsonHasTheKeysTheIssueNames) {
   const auto r = test::run_cli("inspect g10:" + folder.string() + " --json", false);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json j = json::parse(r.output);
-  for (const char* key : {"kernels", "tensors", "persistent_tensors", "persistent_bytes", "peak_live_bytes",
-                          "peak_kernel", "ideal_ns", "parameters"})
+  for (const char* key : {"kernels", "tensors", "persistent_tensors", "persistent_bytes",
+                          "peak_live_bytes", "peak_kernel", "ideal_ns", "parameters"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_TRUE(j["ideal_ns"].is_number_integer());
   EXPECT_TRUE(j["parameters"].is_null());
@@ -37,7 +37,8 @@ TEST(CliInspect, G10WorkloadByNameIsFoundInTheSharedFolder) {
 TEST(CliInspect, CorruptedTraceExitsNonZeroNamingTheLine) {
   STRATA_REQUIRE_G10();
   const auto folder = test::g10_folders().front();
-  const auto dir = std::filesystem::temp_directory_path() / ("strata_cli_corrupt_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("strata_cli_corrupt_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string text = read_text_file(folder / "kernels.config");
   // Corrupt line 1000: find its start and replace its content.
@@ -78,16 +79,19 @@ TEST(CliInspect, BadWorkloadSpecsSayWhatToDo) {
 
 TEST(CliInspect, BatchOnATraceIsRejected) {
   STRATA_REQUIRE_G10();
-  const auto r = test::run_cli("inspect g10:" + test::g10_folders().front().string() + " --batch 4");
+  const auto r =
+      test::run_cli("inspect g10:" + test::g10_folders().front().string() + " --batch 4");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("--batch shapes model: workloads only"), std::string::npos) << r.output;
 }
 
 TEST(CliInspect, SaveRoundTripsAndPlotIsSvg) {
-  const auto dir = std::filesystem::temp_directory_path() / ("strata_cli_save_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("strata_cli_save_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto saved = (dir / "w.json").string(), plot = (dir / "m.svg").string();
-  auto r = test::run_cli("inspect model:resnet50 --batch 4 --json --save " + saved + " --memory-plot " + plot, false);
+  auto r = test::run_cli(
+      "inspect model:resnet50 --batch 4 --json --save " + saved + " --memory-plot " + plot, false);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json direct = json::parse(r.output);
   r = test::run_cli("inspect " + saved + " --json", false);
@@ -115,7 +119,8 @@ TEST(CliInspect, LargestSharedWorkloadInWellUnderASecond) {
     }
   const auto start = std::chrono::steady_clock::now();
   const auto r = test::run_cli("inspect g10:" + largest.string() + " --json", false);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_LT(seconds, 0.5) << largest;
 }

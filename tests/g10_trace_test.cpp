@@ -103,22 +103,23 @@ TEST(G10Trace, PublishedIdealTimesMatch) {
   STRATA_REQUIRE_G10();
   // ../shared/g10/README.md: ideal time of one iteration in ms, to 0.1 ms.
   const std::map<std::string, double> published_ms = {
-      {"BERT-256", 7285.5},         {"BERT-512", 9832.8},       {"VIT-512", 2539.0},
-      {"VIT-1024", 3266.1},         {"Inceptionv3-1024", 59312.6}, {"ResNet152-768", 109810.7},
+      {"BERT-256", 7285.5},      {"BERT-512", 9832.8},          {"VIT-512", 2539.0},
+      {"VIT-1024", 3266.1},      {"Inceptionv3-1024", 59312.6}, {"ResNet152-768", 109810.7},
       {"SENet154-512", 131258.5}};
   for (const auto& folder : test::g10_folders()) {
     const auto it = published_ms.find(folder.filename().string());
     if (it == published_ms.end()) continue;
-    EXPECT_NEAR(static_cast<double>(ideal_ns(load_g10_folder(folder))) / 1e6, it->second, 0.051) << folder;
+    EXPECT_NEAR(static_cast<double>(ideal_ns(load_g10_folder(folder))) / 1e6, it->second, 0.051)
+        << folder;
   }
 }
 
 TEST(G10Trace, CyclesToNanosecondsRoundsHalfUpExactly) {
   EXPECT_EQ(g10_cycles_to_ns(0), 0);
   EXPECT_EQ(g10_cycles_to_ns(6), 5);
-  EXPECT_EQ(g10_cycles_to_ns(3), 3);   // 2.5 -> 3
-  EXPECT_EQ(g10_cycles_to_ns(1), 1);   // 0.83 -> 1
-  EXPECT_EQ(g10_cycles_to_ns(2), 2);   // 1.67 -> 2
+  EXPECT_EQ(g10_cycles_to_ns(3), 3);                         // 2.5 -> 3
+  EXPECT_EQ(g10_cycles_to_ns(1), 1);                         // 0.83 -> 1
+  EXPECT_EQ(g10_cycles_to_ns(2), 2);                         // 1.67 -> 2
   EXPECT_EQ(g10_cycles_to_ns(8742558777ULL), 7285465648LL);  // BERT-256's total: ...647.5
   EXPECT_EQ(g10_cycles_to_ns(6'000'000'000'000'000'000ULL), 5'000'000'000'000'000'000LL);
 }
@@ -133,47 +134,50 @@ TEST(G10Trace, KernelDurationsStayWithinOneNanosecondOfExact) {
   for (int k = 0; k < 200; ++k) {
     drawn.push_back(cycles(rng));
     total += drawn.back();
-    text += "Kernel ID: " + std::to_string(k) + ", Name: Op_Forward\nExecution Time: " + std::to_string(drawn.back()) +
+    text += "Kernel ID: " + std::to_string(k) +
+            ", Name: Op_Forward\nExecution Time: " + std::to_string(drawn.back()) +
             "\nInput Tensors:\nOutput Tensors:\ntensor" + std::to_string(k) +
             " Is weight (global)?: 0, Size in byte: 4096, Range:0--4096\n____\n";
     workspace += std::to_string(k) + " 0 B\n";
   }
   const Workload w = parse_g10_trace(text, "k.config", workspace, "ws.txt", "random");
   for (std::size_t k = 0; k < w.kernels.size(); ++k)
-    EXPECT_LE(std::abs(static_cast<double>(w.kernels[k].duration_ns) - static_cast<double>(drawn[k]) / 1.2), 1.0);
+    EXPECT_LE(std::abs(static_cast<double>(w.kernels[k].duration_ns) -
+                       static_cast<double>(drawn[k]) / 1.2),
+              1.0);
   EXPECT_EQ(ideal_ns(w), g10_cycles_to_ns(total));
 }
 
 // A small trace in G10's format, used for the bad-input tests.
 constexpr std::string_view kSmall =
-    "Kernel ID: 0, Name: Conv2d_Forward\n"                                          // 1
-    "Parent Layer ID:3; Name:Conv2d\n"                                             // 2
-    "Execution Time: 1200\n"                                                       // 3
-    "(8,3,4,4)\n"                                                                  // 4
-    "Input Tensors:\n"                                                             // 5
-    "tensor1 Is weight (global)?: 1, Size in byte: 8192, Range:0--8192\n"          // 6
-    "tensor2 Is weight (global)?: 0, Size in byte: 4096, Range:8192--12288\n"      // 7
-    "Output Tensors:\n"                                                            // 8
-    "tensor3 Is weight (global)?: 0, Size in byte: 4096, Range:12288--16384\n"     // 9
-    "______________________________\n"                                             // 10
-    "Kernel ID: 1, Name: Conv2d_Backward_Weight\n"                                 // 11
-    "Parent Layer ID:3; Name:Conv2d\n"                                             // 12
-    "Execution Time: 2400\n"                                                       // 13
-    "Input Tensors:\n"                                                             // 14
-    "tensor3 Is weight (global)?: 0, Size in byte: 4096, Range:12288--16384\n"     // 15
-    "tensor2 Is weight (global)?: 0, Size in byte: 4096, Range:8192--12288\n"      // 16
-    "Output Tensors:\n"                                                            // 17
-    "tensor4 Is weight (global)?: 0, Size in byte: 8192, Range:16384--24576\n"     // 18
-    "______________________________\n"                                             // 19
-    "Kernel ID: 2, Name: Conv2d_Apply_Grad\n"                                      // 20
-    "Parent Layer ID:3; Name:Conv2d\n"                                             // 21
-    "Execution Time: 600\n"                                                        // 22
-    "Input Tensors:\n"                                                             // 23
-    "tensor4 Is weight (global)?: 0, Size in byte: 8192, Range:16384--24576\n"     // 24
-    "tensor1 Is weight (global)?: 1, Size in byte: 8192, Range:0--8192\n"          // 25
-    "Output Tensors:\n"                                                            // 26
-    "tensor1 Is weight (global)?: 1, Size in byte: 8192, Range:0--8192\n"          // 27
-    "______________________________\n";                                            // 28
+    "Kernel ID: 0, Name: Conv2d_Forward\n"                                      // 1
+    "Parent Layer ID:3; Name:Conv2d\n"                                          // 2
+    "Execution Time: 1200\n"                                                    // 3
+    "(8,3,4,4)\n"                                                               // 4
+    "Input Tensors:\n"                                                          // 5
+    "tensor1 Is weight (global)?: 1, Size in byte: 8192, Range:0--8192\n"       // 6
+    "tensor2 Is weight (global)?: 0, Size in byte: 4096, Range:8192--12288\n"   // 7
+    "Output Tensors:\n"                                                         // 8
+    "tensor3 Is weight (global)?: 0, Size in byte: 4096, Range:12288--16384\n"  // 9
+    "______________________________\n"                                          // 10
+    "Kernel ID: 1, Name: Conv2d_Backward_Weight\n"                              // 11
+    "Parent Layer ID:3; Name:Conv2d\n"                                          // 12
+    "Execution Time: 2400\n"                                                    // 13
+    "Input Tensors:\n"                                                          // 14
+    "tensor3 Is weight (global)?: 0, Size in byte: 4096, Range:12288--16384\n"  // 15
+    "tensor2 Is weight (global)?: 0, Size in byte: 4096, Range:8192--12288\n"   // 16
+    "Output Tensors:\n"                                                         // 17
+    "tensor4 Is weight (global)?: 0, Size in byte: 8192, Range:16384--24576\n"  // 18
+    "______________________________\n"                                          // 19
+    "Kernel ID: 2, Name: Conv2d_Apply_Grad\n"                                   // 20
+    "Parent Layer ID:3; Name:Conv2d\n"                                          // 21
+    "Execution Time: 600\n"                                                     // 22
+    "Input Tensors:\n"                                                          // 23
+    "tensor4 Is weight (global)?: 0, Size in byte: 8192, Range:16384--24576\n"  // 24
+    "tensor1 Is weight (global)?: 1, Size in byte: 8192, Range:0--8192\n"       // 25
+    "Output Tensors:\n"                                                         // 26
+    "tensor1 Is weight (global)?: 1, Size in byte: 8192, Range:0--8192\n"       // 27
+    "______________________________\n";                                         // 28
 constexpr std::string_view kSmallWorkspace = "000 64 B\n001 0 B\n002 0 B\n";
 
 std::string error_of(std::string_view kernels, std::string_view workspace = kSmallWorkspace) {
@@ -188,7 +192,8 @@ std::string error_of(std::string_view kernels, std::string_view workspace = kSma
 std::string replace_line(std::string_view text, int number, std::string_view with) {
   std::istringstream in{std::string(text)};
   std::string line, out;
-  for (int i = 1; std::getline(in, line); ++i) out += (i == number ? std::string(with) : line) + "\n";
+  for (int i = 1; std::getline(in, line); ++i)
+    out += (i == number ? std::string(with) : line) + "\n";
   return out;
 }
 
@@ -232,26 +237,34 @@ TEST(G10Trace, BadValuesAreErrorsWithTheirLine) {
       {3, "Execution Time: 18446744073709551615", "not a real iteration"},
       {6, "tensor1 Is weight (global)?: 2, Size in byte: 8192, Range:0--8192", "must be 0 or 1"},
       {7, "tensor2 Is weight (global)?: 0, Size in byte: 0, Range:8192--8192", "is 0 bytes"},
-      {16, "tensor2 Is weight (global)?: 0, Size in byte: 8192, Range:8192--12288", "line 7 gave size 4096"},
+      {16, "tensor2 Is weight (global)?: 0, Size in byte: 8192, Range:8192--12288",
+       "line 7 gave size 4096"},
       {11, "Kernel ID: 5, Name: Conv2d_Backward_Weight", "kernel id 5 where 1 was expected"},
-      {7, "tensorX Is weight (global)?: 0, Size in byte: 4096, Range:8192--12288", "kernels.config:7:"},
+      {7, "tensorX Is weight (global)?: 0, Size in byte: 4096, Range:8192--12288",
+       "kernels.config:7:"},
   };
   for (const Case& c : cases) {
     const std::string message = error_of(replace_line(kSmall, c.line, c.text));
     EXPECT_NE(message.find(c.expect), std::string::npos) << c.text << " -> " << message;
-    EXPECT_NE(message.find("kernels.config:" + std::to_string(c.line) + ":"), std::string::npos) << message;
+    EXPECT_NE(message.find("kernels.config:" + std::to_string(c.line) + ":"), std::string::npos)
+        << message;
   }
 }
 
 TEST(G10Trace, StructuralProblemsAreErrors) {
-  EXPECT_NE(error_of(kSmall.substr(0, 120)).find("kernels.config:"), std::string::npos);  // truncated
-  EXPECT_NE(error_of(replace_line(kSmall, 3, "Parent Layer ID:3; Name:Conv2d")).find("no 'Execution Time:'"),
+  EXPECT_NE(error_of(kSmall.substr(0, 120)).find("kernels.config:"),
+            std::string::npos);  // truncated
+  EXPECT_NE(error_of(replace_line(kSmall, 3, "Parent Layer ID:3; Name:Conv2d"))
+                .find("no 'Execution Time:'"),
             std::string::npos);
   EXPECT_NE(error_of("").find("no kernel records"), std::string::npos);
   EXPECT_NE(error_of(kSmall, "000 64 B\n001 0 B\n").find("workspace.txt"), std::string::npos);
-  EXPECT_NE(error_of(kSmall, "000 64 B\n002 0 B\n002 0 B\n").find("workspace.txt:2:"), std::string::npos);
-  EXPECT_NE(error_of(kSmall, "000 64 B\n001 zero B\n002 0 B\n").find("workspace.txt:2:"), std::string::npos);
-  EXPECT_NE(error_of(kSmall, "000 64 B\n001 0 B\n002 0 B\n003 0 B\n").find("workspace.txt:4:"), std::string::npos);
+  EXPECT_NE(error_of(kSmall, "000 64 B\n002 0 B\n002 0 B\n").find("workspace.txt:2:"),
+            std::string::npos);
+  EXPECT_NE(error_of(kSmall, "000 64 B\n001 zero B\n002 0 B\n").find("workspace.txt:2:"),
+            std::string::npos);
+  EXPECT_NE(error_of(kSmall, "000 64 B\n001 0 B\n002 0 B\n003 0 B\n").find("workspace.txt:4:"),
+            std::string::npos);
 }
 
 TEST(G10Trace, RandomMutationsNeverCrash) {

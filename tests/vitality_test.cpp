@@ -15,9 +15,10 @@ namespace {
 Workload example() {
   Workload w;
   w.name = "example";
-  w.tensors = {{0, "w", 100, TensorKind::weight, true},   {1, "x", 10, TensorKind::input, false},
-               {2, "a", 200, TensorKind::activation, false}, {3, "b", 300, TensorKind::activation, false},
-               {4, "c", 400, TensorKind::activation, false}, {5, "g", 500, TensorKind::gradient, false}};
+  w.tensors = {
+      {0, "w", 100, TensorKind::weight, true},      {1, "x", 10, TensorKind::input, false},
+      {2, "a", 200, TensorKind::activation, false}, {3, "b", 300, TensorKind::activation, false},
+      {4, "c", 400, TensorKind::activation, false}, {5, "g", 500, TensorKind::gradient, false}};
   w.kernels = {{0, "k0", "op", Phase::forward, 10, 0, 0, {0, 1}, {2}, 0},
                {1, "k1", "op", Phase::forward, 20, 0, 0, {2}, {3}, 1000},
                {2, "k2", "op", Phase::forward, 30, 0, 0, {3}, {4}, 0},
@@ -29,8 +30,9 @@ Workload example() {
 TEST(Vitality, LiveBytesFollowTheDefinition) {
   const Vitality v = analyze_vitality(example());
   // persistent 100 everywhere; x at 0; a 0..3; b 1..2; c 2..3; g 3..4; workspace 1000 at 1.
-  EXPECT_EQ(v.live_bytes, (std::vector<std::uint64_t>{100 + 10 + 200, 100 + 200 + 300 + 1000, 100 + 200 + 300 + 400,
-                                                      100 + 200 + 400 + 500, 100 + 500}));
+  EXPECT_EQ(v.live_bytes,
+            (std::vector<std::uint64_t>{100 + 10 + 200, 100 + 200 + 300 + 1000,
+                                        100 + 200 + 300 + 400, 100 + 200 + 400 + 500, 100 + 500}));
   EXPECT_EQ(v.peak_live_bytes, 1600u);
   EXPECT_EQ(v.peak_kernel, 1u);
   EXPECT_EQ(v.persistent_bytes, 100u);
@@ -48,7 +50,8 @@ TEST(Vitality, InactivePeriodsIncludingTheWrap) {
   EXPECT_EQ(a.inactive[0], (InactivePeriod{1, 3, false, 60 - 30}));
   const TensorVitality& w = v.tensors[0];
   ASSERT_EQ(w.inactive.size(), 1u);
-  EXPECT_EQ(w.inactive[0], (InactivePeriod{0, 4, false, 100 - 10}));  // between k0 and k4 (wrap is 0 ns)
+  EXPECT_EQ(w.inactive[0],
+            (InactivePeriod{0, 4, false, 100 - 10}));  // between k0 and k4 (wrap is 0 ns)
   EXPECT_TRUE(v.tensors[3].inactive.empty());
 }
 
@@ -69,14 +72,16 @@ TEST(Vitality, PeakIsTheFirstMaximumAndMatchesBruteForceOnRandomWorkloads) {
     w.name = "random";
     const std::uint32_t tensors = 1 + rng() % 40, kernels = 1 + rng() % 30;
     for (std::uint32_t t = 0; t < tensors; ++t)
-      w.tensors.push_back({t, "t" + std::to_string(t), 1 + rng() % 1000, TensorKind::activation, rng() % 5 == 0});
+      w.tensors.push_back(
+          {t, "t" + std::to_string(t), 1 + rng() % 1000, TensorKind::activation, rng() % 5 == 0});
     for (std::uint32_t k = 0; k < kernels; ++k) {
       Kernel kernel;
       kernel.id = k;
       kernel.name = "k" + std::to_string(k);
       kernel.duration_ns = rng() % 100;
       kernel.workspace_bytes = rng() % 3 == 0 ? rng() % 500 : 0;
-      for (int i = 0; i < 3; ++i) (rng() % 2 ? kernel.inputs : kernel.outputs).push_back(rng() % tensors);
+      for (int i = 0; i < 3; ++i)
+        (rng() % 2 ? kernel.inputs : kernel.outputs).push_back(rng() % tensors);
       w.kernels.push_back(kernel);
     }
     const Vitality v = analyze_vitality(w);

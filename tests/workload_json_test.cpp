@@ -17,11 +17,19 @@ Workload random_workload(std::mt19937_64& rng) {
   if (rng() % 2) w.parameters = rng();
   const std::uint32_t tensors = 1 + rng() % 50;
   for (std::uint32_t t = 0; t < tensors; ++t)
-    w.tensors.push_back({t, "tensor." + std::to_string(t), rng(), static_cast<TensorKind>(rng() % kTensorKindCount),
-                         rng() % 2 == 0});
+    w.tensors.push_back({t, "tensor." + std::to_string(t), rng(),
+                         static_cast<TensorKind>(rng() % kTensorKindCount), rng() % 2 == 0});
   for (std::uint32_t k = 0; k < 1 + rng() % 40 || k < tensors; ++k) {
-    Kernel kernel{k, "k" + std::to_string(k), "op" + std::to_string(rng() % 5), static_cast<Phase>(rng() % 3),
-                  static_cast<std::int64_t>(rng() >> 1), rng(), rng(), {}, {}, rng()};
+    Kernel kernel{k,
+                  "k" + std::to_string(k),
+                  "op" + std::to_string(rng() % 5),
+                  static_cast<Phase>(rng() % 3),
+                  static_cast<std::int64_t>(rng() >> 1),
+                  rng(),
+                  rng(),
+                  {},
+                  {},
+                  rng()};
     kernel.inputs.push_back(k % tensors);  // every tensor used
     if (rng() % 2) kernel.outputs.push_back(static_cast<TensorId>(rng() % tensors));
     w.kernels.push_back(kernel);
@@ -68,11 +76,14 @@ TEST(WorkloadJson, BadInputNamesThePath) {
   EXPECT_NE(with("\"bytes\":4,", "").find("$.tensors[0].bytes is missing"), std::string::npos);
   EXPECT_NE(with("\"activation\"", "\"activations\"").find("$.tensors[0].kind"), std::string::npos);
   EXPECT_NE(with("\"forward\"", "\"sideways\"").find("$.kernels[0].phase"), std::string::npos);
-  EXPECT_NE(with("\"outputs\":[0]", "\"outputs\":[3]").find("tensor 3, which does not exist"), std::string::npos);
+  EXPECT_NE(with("\"outputs\":[0]", "\"outputs\":[3]").find("tensor 3, which does not exist"),
+            std::string::npos);
   EXPECT_NE(with("\"version\":1", "\"version\":9").find("reads version 1"), std::string::npos);
   EXPECT_NE(with("\"duration_ns\":5", "\"duration_ns\":-5").find("negative"), std::string::npos);
-  EXPECT_NE(with("\"id\":0,\"name\":\"k\"", "\"id\":4,\"name\":\"k\"").find("$.kernels[0].id"), std::string::npos);
-  EXPECT_NE(with("\"inputs\":[]", "\"inputs\":[]]").find("w.json:4:"), std::string::npos);  // syntax: line
+  EXPECT_NE(with("\"id\":0,\"name\":\"k\"", "\"id\":4,\"name\":\"k\"").find("$.kernels[0].id"),
+            std::string::npos);
+  EXPECT_NE(with("\"inputs\":[]", "\"inputs\":[]]").find("w.json:4:"),
+            std::string::npos);  // syntax: line
   EXPECT_NE(with("\"outputs\":[0]", "\"outputs\":[]").find("used by no kernel"), std::string::npos);
 }
 

@@ -26,7 +26,8 @@ Vitality analyze_vitality(const Workload& w) {
   auto end_ns = [&](KernelId k) { return v.start_ns[k] + w.kernels[k].duration_ns; };
 
   // Live ranges as a difference array per kind: +bytes at first use, -bytes after last use.
-  std::vector<std::array<std::int64_t, kTensorKindCount>> delta(n + 1, std::array<std::int64_t, kTensorKindCount>{});
+  std::vector<std::array<std::int64_t, kTensorKindCount>> delta(
+      n + 1, std::array<std::int64_t, kTensorKindCount>{});
   std::array<std::uint64_t, kTensorKindCount> persistent_by_kind{};
   for (std::size_t t = 0; t < w.tensors.size(); ++t) {
     const Tensor& tensor = w.tensors[t];
@@ -36,7 +37,8 @@ Vitality analyze_vitality(const Workload& w) {
     tv.last_use = tv.uses.back();
     for (std::size_t i = 1; i < tv.uses.size(); ++i)
       if (tv.uses[i] > tv.uses[i - 1] + 1)
-        tv.inactive.push_back({tv.uses[i - 1], tv.uses[i], false, v.start_ns[tv.uses[i]] - end_ns(tv.uses[i - 1])});
+        tv.inactive.push_back(
+            {tv.uses[i - 1], tv.uses[i], false, v.start_ns[tv.uses[i]] - end_ns(tv.uses[i - 1])});
     if (tensor.persistent) {
       persistent_by_kind[kind_index(tensor.kind)] += tensor.bytes;
       v.persistent_bytes += tensor.bytes;

@@ -16,7 +16,8 @@ std::string format_bytes(std::uint64_t bytes) {
     value /= 1024;
     ++unit;
   }
-  return value < 100 ? fmt::format("{:.2f} {}", value, kUnits[unit]) : fmt::format("{:.1f} {}", value, kUnits[unit]);
+  return value < 100 ? fmt::format("{:.2f} {}", value, kUnits[unit])
+                     : fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
 std::string format_ns(std::int64_t ns) {

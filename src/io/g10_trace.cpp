@@ -41,7 +41,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 std::optional<std::uint64_t> parse_u64(std::string_view s) {
   s = trim(s);
@@ -59,7 +61,8 @@ struct Fail {
 };
 
 /// The largest total of cycles whose nanoseconds fit std::int64_t (5/6 of it does).
-constexpr std::uint64_t kMaxTotalCycles = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+constexpr std::uint64_t kMaxTotalCycles =
+    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
 struct TensorRef {
   std::string name;
@@ -86,11 +89,13 @@ TensorRef parse_tensor_line(std::string_view line, int number, const Fail& fail)
     fail(number, "tensor name '" + ref.name + "' is not 'tensor<N>'" + expected);
   const std::string_view flag = trim(line.substr(w + kWeight.size(), s - w - kWeight.size()));
   if (flag != "0" && flag != "1")
-    fail(number, "weight flag of " + ref.name + " is '" + std::string(flag) + "'; it must be 0 or 1");
+    fail(number,
+         "weight flag of " + ref.name + " is '" + std::string(flag) + "'; it must be 0 or 1");
   ref.weight = flag == "1";
   const auto bytes = parse_u64(line.substr(s + kSize.size(), r - s - kSize.size()));
   if (!bytes) fail(number, "size of " + ref.name + " is not a non-negative integer" + expected);
-  if (*bytes == 0) fail(number, "size of " + ref.name + " is 0 bytes; every tensor must have a size");
+  if (*bytes == 0)
+    fail(number, "size of " + ref.name + " is 0 bytes; every tensor must have a size");
   ref.bytes = *bytes;
   const std::string_view range = line.substr(r + kRange.size());
   const std::size_t dash = range.find("--");
@@ -113,18 +118,20 @@ class TraceBuilder {
   TraceBuilder(Workload& w, const Fail& fail) : w_(w), fail_(fail) {}
 
   TensorId intern(const TensorRef& ref, int line) {
-    const auto [it, inserted] = ids_.try_emplace(ref.name, static_cast<TensorId>(w_.tensors.size()));
+    const auto [it, inserted] =
+        ids_.try_emplace(ref.name, static_cast<TensorId>(w_.tensors.size()));
     if (inserted) {
-      w_.tensors.push_back({it->second, ref.name, ref.bytes, ref.weight ? TensorKind::weight : TensorKind::input,
-                            ref.weight});
+      w_.tensors.push_back({it->second, ref.name, ref.bytes,
+                            ref.weight ? TensorKind::weight : TensorKind::input, ref.weight});
       first_line_.push_back(line);
     } else {
       const Tensor& t = w_.tensors[it->second];
       if (t.bytes != ref.bytes || t.persistent != ref.weight)
         fail_(line, ref.name + " has size " + std::to_string(ref.bytes) + " and weight flag " +
-                        (ref.weight ? "1" : "0") + ", but line " + std::to_string(first_line_[it->second]) +
-                        " gave size " + std::to_string(t.bytes) + " and weight flag " +
-                        (t.persistent ? "1" : "0") + "; a tensor must be described the same way everywhere");
+                        (ref.weight ? "1" : "0") + ", but line " +
+                        std::to_string(first_line_[it->second]) + " gave size " +
+                        std::to_string(t.bytes) + " and weight flag " + (t.persistent ? "1" : "0") +
+                        "; a tensor must be described the same way everywhere");
     }
     return it->second;
   }
@@ -163,13 +170,15 @@ void parse_workspace(Workload& w, std::string_view text, std::string_view source
       fail(lines.number(), "malformed line '" + std::string(body) + "'" + expected);
     const auto id = parse_u64(body.substr(0, space));
     const auto bytes = parse_u64(body.substr(space + 1, body.size() - 2 - space - 1));
-    if (!id || !bytes) fail(lines.number(), "malformed line '" + std::string(body) + "'" + expected);
+    if (!id || !bytes)
+      fail(lines.number(), "malformed line '" + std::string(body) + "'" + expected);
     if (*id != count)
       fail(lines.number(), "kernel id " + std::to_string(*id) + " where " + std::to_string(count) +
                                " was expected; one line per kernel, in order");
     if (count >= w.kernels.size())
-      fail(lines.number(), "workspace for kernel " + std::to_string(*id) + ", but kernels.config has only " +
-                               std::to_string(w.kernels.size()) + " kernels");
+      fail(lines.number(), "workspace for kernel " + std::to_string(*id) +
+                               ", but kernels.config has only " + std::to_string(w.kernels.size()) +
+                               " kernels");
     w.kernels[count].workspace_bytes = *bytes;
     ++count;
   }
@@ -206,13 +215,16 @@ Workload parse_g10_trace(std::string_view kernels_text, std::string_view kernels
 
   auto close_kernel = [&](int line) {
     Kernel& k = w.kernels.back();
-    if (!cycles) fail(line, "kernel " + std::to_string(k.id) + " (" + k.name + ", line " +
-                                std::to_string(kernel_line) + ") has no 'Execution Time:' line");
+    if (!cycles)
+      fail(line, "kernel " + std::to_string(k.id) + " (" + k.name + ", line " +
+                     std::to_string(kernel_line) + ") has no 'Execution Time:' line");
     if (state != State::outputs)
-      fail(line, "kernel " + std::to_string(k.id) + " (" + k.name + ") ends before its 'Output Tensors:' line");
+      fail(line, "kernel " + std::to_string(k.id) + " (" + k.name +
+                     ") ends before its 'Output Tensors:' line");
     if (*cycles > kMaxTotalCycles - cumulative_cycles)
       fail(time_line, "execution times add up past " + std::to_string(kMaxTotalCycles) +
-                            " cycles at kernel " + std::to_string(k.id) + "; that is not a real iteration");
+                          " cycles at kernel " + std::to_string(k.id) +
+                          "; that is not a real iteration");
     cumulative_cycles += *cycles;
     const std::int64_t end_ns = g10_cycles_to_ns(cumulative_cycles);
     k.duration_ns = end_ns - cumulative_ns;
@@ -234,9 +246,11 @@ Workload parse_g10_trace(std::string_view kernels_text, std::string_view kernels
       const std::size_t comma = line.find(", Name:");
       const auto id = parse_u64(line.substr(10, comma == std::string_view::npos ? 0 : comma - 10));
       if (comma == std::string_view::npos || !id)
-        fail(number, "malformed kernel header '" + std::string(line) + "'; expected 'Kernel ID: <N>, Name: <name>'");
+        fail(number, "malformed kernel header '" + std::string(line) +
+                         "'; expected 'Kernel ID: <N>, Name: <name>'");
       if (*id != w.kernels.size())
-        fail(number, "kernel id " + std::to_string(*id) + " where " + std::to_string(w.kernels.size()) +
+        fail(number, "kernel id " + std::to_string(*id) + " where " +
+                         std::to_string(w.kernels.size()) +
                          " was expected; kernels must be numbered 0, 1, 2, ... in execution order");
       Kernel k;
       k.id = static_cast<KernelId>(*id);
@@ -251,9 +265,11 @@ Workload parse_g10_trace(std::string_view kernels_text, std::string_view kernels
       continue;
     }
     if (state == State::between)
-      fail(number, "unexpected line '" + std::string(line) + "' outside a kernel record; a record starts with 'Kernel ID:'");
+      fail(number, "unexpected line '" + std::string(line) +
+                       "' outside a kernel record; a record starts with 'Kernel ID:'");
     Kernel& k = w.kernels.back();
-    if (state == State::header && (starts_with(line, "Parent OP ID:") || starts_with(line, "Parent Layer ID:"))) {
+    if (state == State::header &&
+        (starts_with(line, "Parent OP ID:") || starts_with(line, "Parent Layer ID:"))) {
       const std::size_t n = line.find("Name:");
       if (n == std::string_view::npos) fail(number, "parent line without 'Name:'");
       const std::string_view op = trim(line.substr(n + 5));
@@ -262,7 +278,8 @@ Workload parse_g10_trace(std::string_view kernels_text, std::string_view kernels
       cycles = parse_u64(line.substr(15));
       time_line = number;
       if (!cycles)
-        fail(number, "execution time of kernel " + std::to_string(k.id) + " ('" + std::string(line.substr(15)) +
+        fail(number, "execution time of kernel " + std::to_string(k.id) + " ('" +
+                         std::string(line.substr(15)) +
                          "') is not a non-negative integer number of cycles");
     } else if (state == State::header && line.front() == '(' && line.back() == ')') {
       // The layer's output shape: informational only.
@@ -274,14 +291,19 @@ Workload parse_g10_trace(std::string_view kernels_text, std::string_view kernels
       const TensorId id = tensors.intern(parse_tensor_line(line, number, fail), number);
       (state == State::inputs ? k.inputs : k.outputs).push_back(id);
     } else {
-      fail(number, "unexpected line '" + std::string(line) + "' in kernel " + std::to_string(k.id) + " (" + k.name +
-                       "); a record is 'Kernel ID', 'Parent ... Name', 'Execution Time', an optional shape, "
-                       "'Input Tensors:' with tensor lines, 'Output Tensors:' with tensor lines, then a line of "
-                       "underscores");
+      fail(
+          number,
+          "unexpected line '" + std::string(line) + "' in kernel " + std::to_string(k.id) + " (" +
+              k.name +
+              "); a record is 'Kernel ID', 'Parent ... Name', 'Execution Time', an optional shape, "
+              "'Input Tensors:' with tensor lines, 'Output Tensors:' with tensor lines, then a "
+              "line of "
+              "underscores");
     }
   }
   if (state != State::between) close_kernel(lines.number());
-  if (w.kernels.empty()) fail(lines.number(), "no kernel records found; is this a G10 kernels.config?");
+  if (w.kernels.empty())
+    fail(lines.number(), "no kernel records found; is this a G10 kernels.config?");
   infer_kinds(w);
   parse_workspace(w, workspace_text, workspace_source);
   validate(w);

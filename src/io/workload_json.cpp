@@ -39,8 +39,10 @@ class Fields {
     } else {
       static_assert(std::is_same_v<T, const json*>);
     }
-    if constexpr (std::is_same_v<T, const json*>) return &value;
-    else return value.get<T>();
+    if constexpr (std::is_same_v<T, const json*>)
+      return &value;
+    else
+      return value.get<T>();
   }
   [[noreturn]] void fail(const std::string& where, const std::string& what) const {
     throw InvalidInput(std::string(source_) + ": " + where + " " + what);
@@ -89,7 +91,10 @@ std::string position(std::string_view text, std::size_t byte) {
 std::string workload_to_json(const Workload& w, int indent) {
   json tensors = json::array();
   for (const Tensor& t : w.tensors)
-    tensors.push_back({{"id", t.id}, {"name", t.name}, {"bytes", t.bytes}, {"kind", to_string(t.kind)},
+    tensors.push_back({{"id", t.id},
+                       {"name", t.name},
+                       {"bytes", t.bytes},
+                       {"kind", to_string(t.kind)},
                        {"persistent", t.persistent}});
   json kernels = json::array();
   for (const Kernel& k : w.kernels)
@@ -136,7 +141,9 @@ Workload workload_from_json(std::string_view text, std::string_view source) {
     const Fields f(tensors[i], path, source);
     Tensor t;
     t.id = f.get<TensorId>("id");
-    if (t.id != i) f.fail(path + ".id", "is " + std::to_string(t.id) + "; ids must equal the position in the array");
+    if (t.id != i)
+      f.fail(path + ".id",
+             "is " + std::to_string(t.id) + "; ids must equal the position in the array");
     t.name = f.get<std::string>("name");
     t.bytes = f.get<std::uint64_t>("bytes");
     t.kind = enum_field(f, f.get<std::string>("kind"), path + ".kind", parse_tensor_kind);
@@ -150,7 +157,9 @@ Workload workload_from_json(std::string_view text, std::string_view source) {
     const Fields f(kernels[i], path, source);
     Kernel k;
     k.id = f.get<KernelId>("id");
-    if (k.id != i) f.fail(path + ".id", "is " + std::to_string(k.id) + "; ids must equal the position in the array");
+    if (k.id != i)
+      f.fail(path + ".id",
+             "is " + std::to_string(k.id) + "; ids must equal the position in the array");
     k.name = f.get<std::string>("name");
     k.op = f.get<std::string>("op");
     k.phase = enum_field(f, f.get<std::string>("phase"), path + ".phase", parse_phase);
@@ -161,9 +170,11 @@ Workload workload_from_json(std::string_view text, std::string_view source) {
     k.inputs = id_list(f, *f.get<const json*>("inputs"), path + ".inputs");
     k.outputs = id_list(f, *f.get<const json*>("outputs"), path + ".outputs");
     for (TensorId t : k.inputs)
-      if (t >= w.tensors.size()) f.fail(path + ".inputs", "names tensor " + std::to_string(t) + ", which does not exist");
+      if (t >= w.tensors.size())
+        f.fail(path + ".inputs", "names tensor " + std::to_string(t) + ", which does not exist");
     for (TensorId t : k.outputs)
-      if (t >= w.tensors.size()) f.fail(path + ".outputs", "names tensor " + std::to_string(t) + ", which does not exist");
+      if (t >= w.tensors.size())
+        f.fail(path + ".outputs", "names tensor " + std::to_string(t) + ", which does not exist");
     k.workspace_bytes = f.get<std::uint64_t>("workspace_bytes");
     w.kernels.push_back(std::move(k));
   }

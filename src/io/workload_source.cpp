@@ -16,13 +16,19 @@ constexpr std::string_view kForms =
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 void reject_model_options(std::string_view spec, const WorkloadSourceOptions& o) {
-  const char* flag = o.batch ? "--batch" : o.seq ? "--seq" : o.dtype ? "--dtype" : o.optimizer ? "--optimizer" : nullptr;
+  const char* flag = o.batch       ? "--batch"
+                     : o.seq       ? "--seq"
+                     : o.dtype     ? "--dtype"
+                     : o.optimizer ? "--optimizer"
+                                   : nullptr;
   if (flag)
     throw InvalidInput(std::string(flag) + " shapes model: workloads only; '" + std::string(spec) +
-                       "' is a recorded trace with its shape fixed. Drop " + flag + " or use model:<name>");
+                       "' is a recorded trace with its shape fixed. Drop " + flag +
+                       " or use model:<name>");
 }
 
-std::filesystem::path find_g10_folder(std::string_view name, const std::vector<std::filesystem::path>& dirs) {
+std::filesystem::path find_g10_folder(std::string_view name,
+                                      const std::vector<std::filesystem::path>& dirs) {
   std::error_code ec;
   const std::filesystem::path direct(name);
   if (std::filesystem::is_directory(direct, ec)) return direct;
@@ -39,9 +45,11 @@ std::filesystem::path find_g10_folder(std::string_view name, const std::vector<s
         available += " " + entry.path().filename().string();
     if (!available.empty()) break;
   }
-  throw IoError("G10 workload folder '" + std::string(name) + "' not found; looked at '" + std::string(name) + "'" +
-                searched + (available.empty() ? std::string("\nset STRATA_G10_DIR to the folder holding the workloads")
-                                              : "\navailable:" + available));
+  throw IoError("G10 workload folder '" + std::string(name) + "' not found; looked at '" +
+                std::string(name) + "'" + searched +
+                (available.empty()
+                     ? std::string("\nset STRATA_G10_DIR to the folder holding the workloads")
+                     : "\navailable:" + available));
 }
 
 }  // namespace
@@ -52,7 +60,8 @@ Workload load_workload(std::string_view spec, const WorkloadSourceOptions& optio
   if (starts_with(spec, "g10:")) {
     reject_model_options(spec, options);
     const std::string_view name = spec.substr(4);
-    if (name.empty()) throw InvalidInput("'g10:' needs a folder, e.g. g10:BERT-256 or g10:../shared/g10/BERT-256");
+    if (name.empty())
+      throw InvalidInput("'g10:' needs a folder, e.g. g10:BERT-256 or g10:../shared/g10/BERT-256");
     return load_g10_folder(find_g10_folder(name, options.g10_dirs));
   }
   if (is_model_spec(spec)) {
@@ -65,7 +74,8 @@ Workload load_workload(std::string_view spec, const WorkloadSourceOptions& optio
     return build_model(model, options.device);
   }
   std::string_view path = spec;
-  if (starts_with(spec, "json:")) path = spec.substr(5);
+  if (starts_with(spec, "json:"))
+    path = spec.substr(5);
   else if (!(path.size() > 5 && path.substr(path.size() - 5) == ".json"))
     throw InvalidInput("unknown workload '" + std::string(spec) + "': " + std::string(kForms));
   reject_model_options(spec, options);

@@ -32,12 +32,14 @@ TensorKind parse_tensor_kind(std::string_view text) {
 Phase parse_phase(std::string_view text) {
   for (std::size_t i = 0; i < kPhaseNames.size(); ++i)
     if (kPhaseNames[i] == text) return static_cast<Phase>(i);
-  throw InvalidInput("unknown phase '" + std::string(text) + "': use forward, backward or optimizer");
+  throw InvalidInput("unknown phase '" + std::string(text) +
+                     "': use forward, backward or optimizer");
 }
 
 void validate(const Workload& w) {
   const std::string where = "workload '" + w.name + "': ";
-  if (w.kernels.empty()) throw InvalidInput(where + "has no kernels; a workload needs at least one");
+  if (w.kernels.empty())
+    throw InvalidInput(where + "has no kernels; a workload needs at least one");
   std::unordered_set<std::string_view> names;
   for (std::size_t i = 0; i < w.tensors.size(); ++i) {
     const Tensor& t = w.tensors[i];
@@ -60,9 +62,9 @@ void validate(const Workload& w) {
     for (const auto* list : {&k.inputs, &k.outputs})
       for (TensorId t : *list) {
         if (t >= w.tensors.size())
-          throw InvalidInput(where + kernel_label(k) + " references tensor id " + std::to_string(t) +
-                             ", but the workload has only " + std::to_string(w.tensors.size()) +
-                             " tensors");
+          throw InvalidInput(where + kernel_label(k) + " references tensor id " +
+                             std::to_string(t) + ", but the workload has only " +
+                             std::to_string(w.tensors.size()) + " tensors");
         used[t] = true;
       }
   }

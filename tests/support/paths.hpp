@@ -18,7 +18,8 @@ inline std::vector<std::filesystem::path> g10_folders() {
   std::error_code ec;
   if (!std::filesystem::is_directory(g10_dir(), ec)) return out;
   for (const auto& entry : std::filesystem::directory_iterator(g10_dir()))
-    if (entry.is_directory() && std::filesystem::exists(entry.path() / "kernels.config")) out.push_back(entry.path());
+    if (entry.is_directory() && std::filesystem::exists(entry.path() / "kernels.config"))
+      out.push_back(entry.path());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -26,9 +27,9 @@ inline std::vector<std::filesystem::path> g10_folders() {
 }  // namespace strata::test
 
 /// Skips the current test with a clear message where ../shared/g10 is absent.
-#define STRATA_REQUIRE_G10()                                                                   \
-  do {                                                                                         \
-    if (::strata::test::g10_folders().empty())                                                 \
-      GTEST_SKIP() << "G10 workloads not found at " << ::strata::test::g10_dir()               \
-                   << " (they live in ../shared/g10 beside the repository); skipping";          \
+#define STRATA_REQUIRE_G10()                                                           \
+  do {                                                                                 \
+    if (::strata::test::g10_folders().empty())                                         \
+      GTEST_SKIP() << "G10 workloads not found at " << ::strata::test::g10_dir()       \
+                   << " (they live in ../shared/g10 beside the repository); skipping"; \
   } while (false)

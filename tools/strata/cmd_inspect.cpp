@@ -20,14 +20,19 @@ void add_inspect(CLI::App& app, const Paths& paths) {
     std::size_t top = 10;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("inspect", "Summarise a workload: kernels, tensors, parameters, peak live "
-                                                "memory and where, ideal time, the largest tensors");
+  CLI::App* cmd =
+      app.add_subcommand("inspect",
+                         "Summarise a workload: kernels, tensors, parameters, peak live "
+                         "memory and where, ideal time, the largest tensors");
   add_workload_args(*cmd, args->workload, "model:resnet50");
   cmd->add_flag("--json", args->json, "print one JSON object instead of the table");
-  cmd->add_option("--memory-plot", args->plot, "write an SVG of live bytes over the iteration, by tensor kind");
-  cmd->add_option("--save", args->save, "also write the workload as strata JSON (round-trips exactly)");
-  cmd->add_option("--top", args->top, "how many of the largest tensors to list")->capture_default_str();
-  cmd->footnote(
+  cmd->add_option("--memory-plot", args->plot,
+                  "write an SVG of live bytes over the iteration, by tensor kind");
+  cmd->add_option("--save", args->save,
+                  "also write the workload as strata JSON (round-trips exactly)");
+  cmd->add_option("--top", args->top, "how many of the largest tensors to list")
+      ->capture_default_str();
+  cmd->footer(
       "Examples:\n"
       "  strata inspect g10:BERT-256\n"
       "  strata inspect model:bert_large --batch 32 --seq 512 --dtype bf16 --json\n"
@@ -59,7 +64,8 @@ void add_inspect(CLI::App& app, const Paths& paths) {
     }
     const auto elapsed = std::chrono::steady_clock::now() - started;
     if (!args->json)
-      std::cerr << "(" << format_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count())
+      std::cerr << "("
+                << format_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count())
                 << " to load and analyse)\n";
   });
 }

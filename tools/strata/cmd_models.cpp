@@ -10,10 +10,9 @@ namespace strata::cli {
 void add_models(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("models", "List the model zoo (use as model:<name>)");
   cmd->callback([] {
-    for (std::string_view name : model_names()) {
-      const std::string n(name);
-      std::cout << n << std::string(n.size() < 14 ? 14 - n.size() : 1, ' ') << describe_model(name) << "\n";
-    }
+    for (std::string_view name : model_names()) std::cout << describe_model(name) << "\n";
+    std::cout << "\nUse as model:<name>, shaped by --batch, --seq (text transformers), --dtype and "
+                 "--optimizer.\n";
   });
 }
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "strata/core/error.hpp"
 #include "strata/io/text_file.hpp"
 
 namespace strata::cli {
@@ -44,12 +45,15 @@ void add_workload_args(CLI::App& cmd, WorkloadArgs& args, std::string default_sp
   cmd.add_option("workload", args.spec,
                  "g10:<folder> (a G10 trace), model:<name> (the zoo), or a strata workload .json")
       ->capture_default_str();
-  cmd.add_option("--batch", args.batch, "zoo models: batch size (default 8)")->check(CLI::PositiveNumber);
+  cmd.add_option("--batch", args.batch, "zoo models: batch size (default 8)")
+      ->check(CLI::PositiveNumber);
   cmd.add_option("--seq", args.seq, "zoo transformers: sequence length (default: the model's)")
       ->check(CLI::PositiveNumber);
-  cmd.add_option("--dtype", args.dtype, "zoo models: fp32, fp16 or bf16 (16-bit = mixed precision)");
+  cmd.add_option("--dtype", args.dtype,
+                 "zoo models: fp32, fp16 or bf16 (16-bit = mixed precision)");
   cmd.add_option("--optimizer", args.optimizer, "zoo models: sgd or adam (default adam)");
-  cmd.add_option("--machine", args.machine, "machine preset or .toml file; its GPU times zoo kernels")
+  cmd.add_option("--machine", args.machine,
+                 "machine preset or .toml file; its GPU times zoo kernels")
       ->capture_default_str();
 }
 
@@ -60,7 +64,8 @@ LoadedWorkload load(const WorkloadArgs& args, const Paths& paths) {
   options.seq = args.seq;
   if (!args.dtype.empty()) options.dtype = parse_dtype(args.dtype);
   if (!args.optimizer.empty()) options.optimizer = parse_optimizer(args.optimizer);
-  if (machine.gpus.empty()) throw InvalidInput("machine '" + machine.name + "' has no GPU to time kernels on");
+  if (machine.gpus.empty())
+    throw InvalidInput("machine '" + machine.name + "' has no GPU to time kernels on");
   options.device = machine.gpus.front().compute;
   options.g10_dirs = paths.g10_dirs;
   Workload workload = load_workload(args.spec, options);

@@ -17,7 +17,8 @@ namespace strata::cli {
 /// Where things are: set once in main from argv[0] and the environment.
 struct Paths {
   std::vector<std::filesystem::path> machine_dirs;  // $STRATA_MACHINES_DIR, <repo>/configs/machines
-  std::vector<std::filesystem::path> g10_dirs;      // $STRATA_G10_DIR, <repo>/../shared/g10, ./../shared/g10
+  std::vector<std::filesystem::path>
+      g10_dirs;  // $STRATA_G10_DIR, <repo>/../shared/g10, ./../shared/g10
 };
 Paths discover_paths(const char* argv0);
 

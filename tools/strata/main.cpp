@@ -12,8 +12,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Environment:\n"
-      "  STRATA_G10_DIR       folder of G10 workloads for g10:<name> (default: ../shared/g10 beside the repo)\n"
-      "  STRATA_MACHINES_DIR  extra folder of machine presets (default: configs/machines in the repo)");
+      "  STRATA_G10_DIR       folder of G10 workloads for g10:<name> (default: ../shared/g10 "
+      "beside the repo)\n"
+      "  STRATA_MACHINES_DIR  extra folder of machine presets (default: configs/machines in the "
+      "repo)");
   const cli::Paths paths = cli::discover_paths(argc > 0 ? argv[0] : "strata");
   cli::add_inspect(app, paths);
   cli::add_machine(app, paths);

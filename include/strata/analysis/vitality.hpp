@@ -22,7 +22,8 @@ struct InactivePeriod {
   KernelId after = 0;
   KernelId before = 0;
   bool wraps = false;
-  std::int64_t duration_ns = 0;  ///< ideal time between the end of `after` and the start of `before`
+  std::int64_t duration_ns =
+      0;  ///< ideal time between the end of `after` and the start of `before`
 
   friend bool operator==(const InactivePeriod&, const InactivePeriod&) = default;
 };
@@ -37,9 +38,9 @@ struct TensorVitality {
 
 /// @brief The analysis of one workload.
 struct Vitality {
-  std::vector<TensorVitality> tensors;  ///< indexed by TensorId
-  std::vector<std::int64_t> start_ns;   ///< ideal start of each kernel
-  std::int64_t ideal_ns = 0;            ///< ideal iteration time
+  std::vector<TensorVitality> tensors;    ///< indexed by TensorId
+  std::vector<std::int64_t> start_ns;     ///< ideal start of each kernel
+  std::int64_t ideal_ns = 0;              ///< ideal iteration time
   std::vector<std::uint64_t> live_bytes;  ///< at each kernel, per the definition above
   /// live_bytes split by tensor kind (a kernel's workspace counts as `workspace`)
   std::vector<std::array<std::uint64_t, kTensorKindCount>> live_bytes_by_kind;

@@ -47,15 +47,15 @@ class InternalError : public Error {
 };
 
 namespace detail {
-[[noreturn]] void expects_failed(const char* condition, const std::string& message, const char* file,
-                                 int line);
+[[noreturn]] void expects_failed(const char* condition, const std::string& message,
+                                 const char* file, int line);
 }  // namespace detail
 
 }  // namespace strata
 
 /// @brief Checks an internal invariant; on failure throws strata::InternalError naming the
 /// condition, the message, and the source file and line.
-#define STRATA_EXPECTS(cond, msg)                                          \
-  do {                                                                     \
+#define STRATA_EXPECTS(cond, msg)                                                    \
+  do {                                                                               \
     if (!(cond)) ::strata::detail::expects_failed(#cond, (msg), __FILE__, __LINE__); \
   } while (false)

@@ -13,13 +13,13 @@ namespace strata {
 /// kernels reach. Values come from a machine preset (configs/machines/*.toml).
 struct ComputeDevice {
   std::string name;
-  double fp32_flops_per_s = 0;         ///< dense FP32 (TF32 tensor cores where a preset says so)
-  double fp16_flops_per_s = 0;         ///< dense FP16 tensor-core rate
-  double bf16_flops_per_s = 0;         ///< dense BF16 tensor-core rate
-  double memory_bytes_per_s = 0;       ///< device memory bandwidth
-  double compute_efficiency = 1.0;     ///< fraction of peak FLOP/s real kernels reach, (0, 1]
-  double memory_efficiency = 1.0;      ///< fraction of peak bandwidth real kernels reach, (0, 1]
-  std::int64_t kernel_overhead_ns = 0; ///< fixed launch cost added to every kernel
+  double fp32_flops_per_s = 0;          ///< dense FP32 (TF32 tensor cores where a preset says so)
+  double fp16_flops_per_s = 0;          ///< dense FP16 tensor-core rate
+  double bf16_flops_per_s = 0;          ///< dense BF16 tensor-core rate
+  double memory_bytes_per_s = 0;        ///< device memory bandwidth
+  double compute_efficiency = 1.0;      ///< fraction of peak FLOP/s real kernels reach, (0, 1]
+  double memory_efficiency = 1.0;       ///< fraction of peak bandwidth real kernels reach, (0, 1]
+  std::int64_t kernel_overhead_ns = 0;  ///< fixed launch cost added to every kernel
 
   friend bool operator==(const ComputeDevice&, const ComputeDevice&) = default;
 };

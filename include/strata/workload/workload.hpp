@@ -20,7 +20,14 @@ using TensorId = std::uint32_t;
 using KernelId = std::uint32_t;
 inline constexpr KernelId kNoKernel = std::numeric_limits<KernelId>::max();
 
-enum class TensorKind : std::uint8_t { weight, activation, gradient, optimizer_state, workspace, input };
+enum class TensorKind : std::uint8_t {
+  weight,
+  activation,
+  gradient,
+  optimizer_state,
+  workspace,
+  input
+};
 inline constexpr int kTensorKindCount = 6;
 
 enum class Phase : std::uint8_t { forward, backward, optimizer };
