@@ -1,0 +1,94 @@
+#pragma once
+/// @file policy.hpp
+/// @brief The Policy interface: what decides where tensors live, ahead of time and at run time.
+///
+/// Note [plan-ahead and reactive policies]: a policy has two halves and may use either or both.
+/// - plan(): called once per workload, before simulation or execution, with the vitality
+///   analysis and the machine. It returns a Plan (data): initial placement and the actions
+///   issued around each kernel. A pure plan-ahead policy (vDNN, FlashNeuron, `g10-plan:`) puts
+///   all its intelligence here. A purely reactive one (UVM) returns an empty plan.
+/// - choose_victim(): called by the simulator/runtime whenever GPU memory must be freed and the
+///   plan has not done it (a fault, or a plan that under-estimated memory): the tensor to evict
+///   among the candidates resident on the device and not in use by the running kernel. The
+///   default is LRU (least recently used; ties by lower tensor id), which is what UVM does and
+///   what G10 falls back to. A reactive policy (DeepUM, Sentinel) overrides it.
+/// Both combine: G10 is a plan with LRU demand paging behind it; UVM is an empty plan plus LRU.
+/// The executor does the same for every policy: issue the plan's actions for kernel k, wait for
+/// what k needs, fault in whatever is missing (calling choose_victim as often as needed), run k.
+/// Where the victim goes (host if it has room, else SSD) is the executor's decision, so that
+/// capacity rules live in one place.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/analysis/vitality.hpp"
+#include "strata/machine/machine.hpp"
+#include "strata/plan/plan.hpp"
+#include "strata/workload/workload.hpp"
+
+namespace strata {
+
+/// @brief A tensor that may be evicted from GPU memory to make room.
+struct EvictionCandidate {
+  TensorId tensor = 0;
+  std::uint64_t bytes = 0;
+  std::int64_t last_access_ns = 0;  ///< when a kernel last used it (or it arrived), sim time
+};
+
+/// @brief What the executor needs room for, and what it may evict.
+struct VictimRequest {
+  KernelId kernel = 0;                            ///< the kernel about to run
+  std::uint64_t bytes_needed = 0;                 ///< bytes still to free
+  std::span<const EvictionCandidate> candidates;  ///< resident, not used by `kernel`, not moving
+};
+
+/// @brief Decides where tensors live. See Note [plan-ahead and reactive policies].
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  /// @brief The spec this policy was made from ("ideal", "g10-plan:../shared/g10/BERT-256").
+  virtual std::string name() const = 0;
+  /// @brief The plan for one iteration of `w` on `m` (one GPU's view; see Note [plan tiers]).
+  virtual Plan plan(const Workload& w, const Vitality& v, const Machine& m) const = 0;
+  /// @brief Index into `r.candidates` of the tensor to evict next, or nullopt if there is none.
+  /// Default: least recently used (smallest last_access_ns, then smallest tensor id).
+  virtual std::optional<std::size_t> choose_victim(const VictimRequest& r) const;
+};
+
+/// @brief The LRU choice behind Policy::choose_victim, for policies that extend it.
+std::optional<std::size_t> choose_lru_victim(const VictimRequest& r);
+
+/// @brief Unlimited GPU memory: every tensor on the device all the time, no actions. The
+/// reference every other policy is compared with.
+class IdealPolicy final : public Policy {
+ public:
+  std::string name() const override { return "ideal"; }
+  Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
+};
+
+/// @brief Replays G10's own plan (g10_plan.txt, io/g10_plan.hpp) with LRU demand paging behind
+/// it, as G10's simulator does.
+class G10PlanPolicy final : public Policy {
+ public:
+  /// @param path a G10 workload folder (its g10_plan.txt is used) or a g10_plan.txt file
+  explicit G10PlanPolicy(std::string path) : path_(std::move(path)) {}
+  std::string name() const override { return "g10-plan:" + path_; }
+  Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
+
+ private:
+  std::string path_;
+};
+
+/// @brief The policy specs make_policy() knows, with a one-line description each.
+std::vector<std::pair<std::string, std::string>> known_policies();
+
+/// @brief Makes a policy from a spec: "ideal", "g10-plan:<folder or file>". An unknown spec
+/// throws InvalidInput listing the known ones.
+std::unique_ptr<Policy> make_policy(std::string_view spec);
+
+}  // namespace strata
