@@ -396,6 +396,7 @@ TEST(Policy, UnknownSpecsListTheKnownOnes) {
 TEST(G10Plan, EverySharedPlanParsesAndValidates) {
   STRATA_REQUIRE_G10();
   const Machine m = g10_machine();
+  std::size_t starting_off_device = 0;
   for (const auto& folder : test::g10_folders()) {
     SCOPED_TRACE(folder.string());
     const Workload w = load_g10_folder(folder);
@@ -408,13 +409,21 @@ TEST(G10Plan, EverySharedPlanParsesAndValidates) {
     EXPECT_GT(p.action_count(), 0u);
     // A persistent tensor starts off the device exactly when the iteration's last movement of
     // it is an eviction, and then it is prefetched before its first use.
+    std::map<TensorId, ActionKind> first_move;
+    for (const KernelActions& k : p.kernels)
+      for (const auto* list : {&k.before, &k.after})
+        for (const Action& a : *list) first_move.emplace(a.tensor, a.kind);
     for (const auto& [t, tier] : p.initial) {
       EXPECT_TRUE(w.tensors[t].persistent);
       EXPECT_NE(tier, TierKind::device);
+      EXPECT_EQ(first_move.at(t), ActionKind::prefetch) << w.tensors[t].name;
     }
+    starting_off_device += p.initial.size();
     // JSON round trip of a real plan.
     EXPECT_EQ(plan_from_json(plan_to_json(p), "mem"), p);
   }
+  // BERT-512 and Inceptionv3-1024 evict weights across the iteration boundary.
+  EXPECT_GT(starting_off_device, 0u);
 }
 
 TEST(G10Plan, MeaningOfLines) {
