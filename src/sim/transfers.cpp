@@ -253,6 +253,7 @@ void TransferEngine::recompute_rates(TimeNs t) {
         cap_left_[r] = resources_[r].bytes_per_s;
       }
     }
+  std::sort(touched_.begin(), touched_.end());  // ties between bottlenecks go to the lowest id
   // Per-resource lists of flowing transfers (indices into flowing_), CSR-style.
   std::uint32_t offset = 0;
   for (ResourceId r : touched_) {
