@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "strata/analysis/vitality.hpp"
@@ -271,6 +273,64 @@ TEST(SimSimulator, G10PlanOnEveryG10WorkloadCompletesWithinCapacity) {
     EXPECT_LE(r.fraction_of_ideal, 1.0);
     EXPECT_EQ(r.iteration_ns - r.stall.total_ns(), r.ideal_ns);
   }
+}
+
+TEST(SimSimulator, G10PlanNeverExceedsCapacityCheckedAtEveryEvent) {
+  STRATA_REQUIRE_G10();
+  const Machine m = g10_machine();
+  const auto folder = test::g10_folders().front();
+  const Workload w = load_g10_folder(folder);
+  const Vitality v = analyze_vitality(w);
+  const auto policy = make_policy("g10-plan:" + folder.string());
+  SimOptions o;
+  o.iterations = 2;
+  o.check_every_event = true;  // re-sums every tier from the tensors' residency after each event
+  const Report r = simulate(w, v, m, policy->plan(w, v, m), *policy, o);
+  EXPECT_TRUE(r.feasible) << r.infeasible_reason;
+}
+
+TEST(CliSim, JsonHasTheReportKeys) {
+  STRATA_REQUIRE_G10();
+  const std::string name = test::g10_folders().front().filename().string();
+  const auto r = test::run_cli("sim g10:" + name + " --machine g10-a100 --policy g10-plan:" + name +
+                                   " --iterations 2 --json",
+                               false);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json j = nlohmann::json::parse(r.output);
+  for (const char* key : {"iteration_ns", "fraction_of_ideal", "feasible", "ideal_ns", "stall_ns",
+                          "links", "tiers", "demand_fetches"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_TRUE(j["iteration_ns"].is_number_integer());
+  EXPECT_EQ(j["feasible"], true);
+  EXPECT_EQ(j["iterations"], 2);
+}
+
+TEST(CliSim, TimelineIsChromeTraceJson) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("strata_sim_timeline_" + std::to_string(::getpid()) + ".json");
+  const auto r = test::run_cli(
+      "sim model:resnet50 --batch 8 --machine g10-a100 --policy ideal "
+      "--timeline '" +
+      path.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(path);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  ASSERT_TRUE(j.contains("traceEvents"));
+  std::size_t complete = 0;
+  for (const auto& e : j["traceEvents"])
+    if (e["ph"] == "X") {
+      ++complete;
+      EXPECT_TRUE(e.contains("ts") && e.contains("dur") && e.contains("tid"));
+    }
+  EXPECT_GT(complete, 0u);
+  std::filesystem::remove(path);
+}
+
+TEST(CliSim, UnknownPolicyExitsOneListingThePolicies) {
+  const auto r = test::run_cli("sim model:resnet50 --policy nonsense");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("ideal"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("g10-plan:"), std::string::npos) << r.output;
 }
 
 }  // namespace
