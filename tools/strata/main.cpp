@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   cli::add_inspect(app, paths);
   cli::add_machine(app, paths);
   cli::add_models(app);
+  cli::add_sim(app, paths);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,67 @@
+#pragma once
+/// @file simulator.hpp
+/// @brief Executes a Plan for a Workload on one GPU of a Machine and reports how long the
+/// steady-state iteration takes and why.
+///
+/// Note [simulator model]: one compute stream runs the kernels in order, iteration after
+/// iteration (SimOptions::iterations; the last is the steady state that is reported).
+/// - Before kernel k starts, the plan's `before[k]` actions are issued; when it ends, its
+///   `after[k]`. Issuing never waits. prefetch = a transfer from the tensor's tier to the device
+///   over the link between them (route_for); an unborn tensor is allocated on the device
+///   instead. evict = a transfer device -> host/ssd; the device copy is freed when it completes
+///   (Residency `moving` holds both tiers until then). release frees at once, or when an
+///   in-flight copy finishes. Hints that do not apply (evict of a tensor not on the device,
+///   prefetch of one already there or on its way) are ignored and counted, as in G10.
+/// - Kernel k starts when every tensor it reads or writes is resident on the device and its
+///   workspace is allocated. A tensor on another tier is fetched on demand (a fault: one
+///   FaultModel::batch_latency_ns of handling plus the transfer, tensor-granular); a tensor
+///   being evicted has its eviction cancelled; an unborn tensor is allocated.
+/// - Device space is granted to requests in order: the running kernel's needs first, then plan
+///   prefetches first-in first-out (a prefetch that does not fit waits, blocking later ones).
+///   When requests exceed free space plus space already being freed, victims are chosen with
+///   Policy::choose_victim among device-resident tensors that are neither moving nor used by the
+///   current kernel nor waiting for space, and evicted to host if it has room, else to SSD.
+/// - Non-persistent tensors are born on the device at first use and released after their last
+///   use if the plan has not released them. Persistent tensors start where Plan::initial says.
+/// - Stalls: the time from "kernel k may start" (k-1 ended, before[k] issued) to its start is
+///   split by what it waited for at each moment: a demand fetch in flight, else a plan prefetch
+///   in flight, else space (eviction backpressure; a demand fetch waiting for room counts here).
+/// - Capacities are never exceeded: every grant checks them; with SimOptions::check_every_event
+///   (default: on in debug builds) all tiers are re-summed and checked after every event, and
+///   always at the end. A kernel whose own working set exceeds the device is infeasible.
+/// Deterministic: no hash-map iteration, no wall clock; ties go by tensor id and issue order.
+
+#include <cstdint>
+
+#include "strata/analysis/vitality.hpp"
+#include "strata/machine/machine.hpp"
+#include "strata/plan/plan.hpp"
+#include "strata/plan/policy.hpp"
+#include "strata/sim/report.hpp"
+#include "strata/workload/workload.hpp"
+
+namespace strata::sim {
+
+struct SimOptions {
+  std::uint32_t iterations = 3;  ///< >= 1; the last is the steady state reported
+  GpuId gpu = 0;                 ///< which GPU of the machine runs the plan
+  bool record_timeline = false;  ///< fill Report::timeline for the steady-state iteration
+#ifdef NDEBUG
+  bool check_every_event = false;
+#else
+  bool check_every_event = true;  ///< re-check every tier's capacity after every event
+#endif
+};
+
+/// @brief The working-set check alone: the first kernel whose inputs + outputs + workspace
+/// exceed the GPU's memory, as a reason string; empty if every kernel fits.
+std::string working_set_shortfall(const Workload& w, const Machine& m, GpuId gpu);
+
+/// @brief Simulates `plan` (made by `policy` for `w`) on GPU `options.gpu` of `m`.
+/// Throws InvalidInput for a plan that does not validate against the workload and machine, and
+/// Unsupported for what the model does not cover yet (recompute, a tier with no direct link to
+/// the device). An infeasible run is a Report with feasible = false, not an exception.
+Report simulate(const Workload& w, const Vitality& v, const Machine& m, const Plan& plan,
+                const Policy& policy, const SimOptions& options = {});
+
+}  // namespace strata::sim

@@ -1,0 +1,80 @@
+// strata sim: simulate a policy's plan for a workload on a machine and report the iteration.
+#include <iostream>
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "strata/analysis/vitality.hpp"
+#include "strata/core/error.hpp"
+#include "strata/plan/policy.hpp"
+#include "strata/sim/simulator.hpp"
+
+namespace strata::cli {
+
+void add_sim(CLI::App& app, const Paths& paths) {
+  struct Args {
+    WorkloadArgs workload;
+    std::string policy = "ideal";
+    std::uint32_t iterations = 3;
+    std::uint32_t gpu = 0;
+    bool json = false;
+    std::string timeline;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "sim",
+      "Simulate a policy's plan for a workload on a machine: iteration time against "
+      "ideal, stalls, traffic per link, peak memory per tier");
+  add_workload_args(*cmd, args->workload, "model:resnet50");
+  std::string policies;
+  for (const auto& [name, what] : known_policies()) policies += "\n  " + name + ": " + what;
+  cmd->add_option("--policy", args->policy, "who decides where tensors live:" + policies)
+      ->capture_default_str();
+  cmd->add_option("--iterations", args->iterations,
+                  "iterations to simulate; the last (steady state) is reported")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
+  cmd->add_option("--gpu", args->gpu, "which GPU of the machine runs the plan")
+      ->capture_default_str();
+  cmd->add_flag("--json", args->json, "print the report as one JSON object");
+  cmd->add_option("--timeline", args->timeline,
+                  "write the steady-state iteration as Chrome trace JSON (open in Perfetto)");
+  cmd->footer(
+      "Examples:\n"
+      "  strata sim g10:BERT-256 --machine g10-a100 --policy g10-plan:BERT-256\n"
+      "  strata sim g10:VIT-1024 --policy ideal --json\n"
+      "  strata sim g10:ResNet152-768 --policy g10-plan:ResNet152-768 --timeline r.json\n"
+      "A g10-plan:<name> that is not a path is looked up in the G10 folders, like g10:<name>.");
+  cmd->callback([args, &paths] {
+    const LoadedWorkload loaded = load(args->workload, paths);
+    std::string spec = args->policy;
+    // g10-plan:<name> finds the folder where g10:<name> does.
+    constexpr std::string_view g10 = "g10-plan:";
+    if (spec.rfind(g10, 0) == 0) {
+      const std::filesystem::path rest = spec.substr(g10.size());
+      if (!rest.empty() && !std::filesystem::exists(rest))
+        for (const auto& dir : paths.g10_dirs)
+          if (std::filesystem::exists(dir / rest)) {
+            spec = std::string(g10) + (dir / rest).string();
+            break;
+          }
+    }
+    const std::unique_ptr<Policy> policy = make_policy(spec);
+    const Vitality vitality = analyze_vitality(loaded.workload);
+    const Plan plan = policy->plan(loaded.workload, vitality, loaded.machine);
+    sim::SimOptions options;
+    options.iterations = args->iterations;
+    options.gpu = args->gpu;
+    options.record_timeline = !args->timeline.empty();
+    const sim::Report report =
+        sim::simulate(loaded.workload, vitality, loaded.machine, plan, *policy, options);
+    std::cout << (args->json ? sim::report_to_json(report) : sim::report_to_text(report));
+    if (!args->timeline.empty()) {
+      if (!report.feasible) throw InvalidInput("no timeline: the run is infeasible");
+      write_output(args->timeline, sim::timeline_to_chrome_json(
+                                       report.timeline, report.policy + " on " + report.workload));
+      if (!args->json) std::cout << "timeline written to " << args->timeline << "\n";
+    }
+  });
+}
+
+}  // namespace strata::cli
