@@ -1,5 +1,7 @@
 #include "strata/plan/policy.hpp"
 
+#include <algorithm>
+
 #include "strata/core/error.hpp"
 #include "strata/io/g10_plan.hpp"
 
@@ -36,22 +38,55 @@ Plan G10PlanPolicy::plan(const Workload& w, const Vitality&, const Machine& m) c
   return p;
 }
 
+namespace {
+
+/// One row per policy spec: the name (a prefix ending in ':' takes an argument), what it is,
+/// and how to make it. Policies live in their own files; each adds one row here.
+struct PolicyEntry {
+  std::string_view name;  ///< "ideal", or "g10-plan:" for a spec with an argument
+  std::string_view usage;
+  std::string_view description;
+  std::unique_ptr<Policy> (*make)(std::string_view argument);
+};
+
+std::unique_ptr<Policy> make_g10_plan(std::string_view path) {
+  if (path.empty())
+    throw InvalidInput("policy 'g10-plan:' needs a path: g10-plan:<G10 folder or g10_plan.txt>");
+  return std::make_unique<G10PlanPolicy>(std::string(path));
+}
+
+constexpr PolicyEntry kPolicies[] = {
+    {"ideal", "ideal", "everything on the GPU, no movement (unlimited memory reference)",
+     [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<IdealPolicy>(); }},
+    {"g10-plan:", "g10-plan:<folder or file>",
+     "G10's own plan (g10_plan.txt) with LRU demand paging", make_g10_plan},
+};
+
+bool takes_argument(std::string_view name) { return !name.empty() && name.back() == ':'; }
+
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> known_policies() {
-  return {{"ideal", "everything on the GPU, no movement (unlimited memory reference)"},
-          {"g10-plan:<folder or file>", "G10's own plan (g10_plan.txt) with LRU demand paging"}};
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const PolicyEntry& e : kPolicies) out.emplace_back(e.usage, e.description);
+  return out;
+}
+
+std::vector<std::string> comparable_policies() {
+  std::vector<std::string> out;
+  for (const PolicyEntry& e : kPolicies)
+    if (!takes_argument(e.name)) out.emplace_back(e.name);
+  return out;
 }
 
 std::unique_ptr<Policy> make_policy(std::string_view spec) {
-  if (spec == "ideal") return std::make_unique<IdealPolicy>();
-  constexpr std::string_view g10 = "g10-plan:";
-  if (spec.substr(0, g10.size()) == g10) {
-    const std::string_view path = spec.substr(g10.size());
-    if (path.empty())
-      throw InvalidInput("policy 'g10-plan:' needs a path: g10-plan:<G10 folder or g10_plan.txt>");
-    return std::make_unique<G10PlanPolicy>(std::string(path));
+  for (const PolicyEntry& e : kPolicies) {
+    if (takes_argument(e.name) ? spec.substr(0, e.name.size()) == e.name : spec == e.name)
+      return e.make(spec.substr(std::min(spec.size(), e.name.size())));
   }
   std::string known;
-  for (const auto& [name, what] : known_policies()) known += (known.empty() ? "" : ", ") + name;
+  for (const PolicyEntry& e : kPolicies)
+    known += (known.empty() ? "" : ", ") + std::string(e.usage);
   throw InvalidInput("unknown policy '" + std::string(spec) + "'; known policies: " + known);
 }
 

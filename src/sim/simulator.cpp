@@ -641,6 +641,10 @@ Report simulate(const Workload& w, const Vitality& v, const Machine& m, const Pl
   if (options.gpu >= m.gpus.size())
     throw InvalidInput(fmt::format("simulate: machine {} has no GPU {} (it has {})", m.name,
                                    options.gpu, m.gpus.size()));
+  if (options.gpu_count != 1)
+    throw Unsupported(
+        fmt::format("simulate: data-parallel runs on {} GPUs are not simulated yet; use one GPU",
+                    options.gpu_count));
   validate(plan, w, m);
   const std::string shortfall = working_set_shortfall(w, m, options.gpu);
   if (!shortfall.empty()) {
@@ -656,6 +660,12 @@ Report simulate(const Workload& w, const Vitality& v, const Machine& m, const Pl
   }
   Simulation sim(w, v, m, plan, policy, options);
   return sim.run();
+}
+
+Report run_policy(const Workload& w, const Vitality& v, const Machine& m, const Policy& policy,
+                  const SimOptions& options) {
+  const Plan plan = policy.plan(w, v, m);
+  return simulate(w, v, m, plan, policy, options);
 }
 
 }  // namespace strata::sim

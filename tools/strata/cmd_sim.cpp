@@ -46,27 +46,15 @@ void add_sim(CLI::App& app, const Paths& paths) {
       "A g10-plan:<name> that is not a path is looked up in the G10 folders, like g10:<name>.");
   cmd->callback([args, &paths] {
     const LoadedWorkload loaded = load(args->workload, paths);
-    std::string spec = args->policy;
-    // g10-plan:<name> finds the folder where g10:<name> does.
-    constexpr std::string_view g10 = "g10-plan:";
-    if (spec.rfind(g10, 0) == 0) {
-      const std::filesystem::path rest = spec.substr(g10.size());
-      if (!rest.empty() && !std::filesystem::exists(rest))
-        for (const auto& dir : paths.g10_dirs)
-          if (std::filesystem::exists(dir / rest)) {
-            spec = std::string(g10) + (dir / rest).string();
-            break;
-          }
-    }
+    const std::string spec = resolve_policy_spec(args->policy, paths);
     const std::unique_ptr<Policy> policy = make_policy(spec);
     const Vitality vitality = analyze_vitality(loaded.workload);
-    const Plan plan = policy->plan(loaded.workload, vitality, loaded.machine);
     sim::SimOptions options;
     options.iterations = args->iterations;
     options.gpu = args->gpu;
     options.record_timeline = !args->timeline.empty();
     const sim::Report report =
-        sim::simulate(loaded.workload, vitality, loaded.machine, plan, *policy, options);
+        sim::run_policy(loaded.workload, vitality, loaded.machine, *policy, options);
     std::cout << (args->json ? sim::report_to_json(report) : sim::report_to_text(report));
     if (!args->timeline.empty()) {
       if (!report.feasible) throw InvalidInput("no timeline: the run is infeasible");

@@ -72,6 +72,16 @@ LoadedWorkload load(const WorkloadArgs& args, const Paths& paths) {
   return {std::move(machine), std::move(workload)};
 }
 
+std::string resolve_policy_spec(const std::string& spec, const Paths& paths) {
+  constexpr std::string_view g10 = "g10-plan:";
+  if (spec.rfind(g10, 0) != 0) return spec;
+  const std::filesystem::path rest = spec.substr(g10.size());
+  if (rest.empty() || std::filesystem::exists(rest)) return spec;
+  for (const auto& dir : paths.g10_dirs)
+    if (std::filesystem::exists(dir / rest)) return std::string(g10) + (dir / rest).string();
+  return spec;
+}
+
 void write_output(const std::string& path, const std::string& text) {
   if (path == "-") {
     std::cout << text;

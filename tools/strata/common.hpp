@@ -41,6 +41,10 @@ struct LoadedWorkload {
 };
 LoadedWorkload load(const WorkloadArgs& args, const Paths& paths);
 
+/// A policy spec with a g10-plan:<name> that is not a path turned into the G10 folder of that
+/// name (found where g10:<name> would be); other specs are returned as they are.
+std::string resolve_policy_spec(const std::string& spec, const Paths& paths);
+
 /// Writes text to a file ("-" is standard output); errors name the file.
 void write_output(const std::string& path, const std::string& text);
 

@@ -87,6 +87,10 @@ class G10PlanPolicy final : public Policy {
 /// @brief The policy specs make_policy() knows, with a one-line description each.
 std::vector<std::pair<std::string, std::string>> known_policies();
 
+/// @brief The specs of every policy that needs no argument ("ideal", "uvm", ...), in the
+/// registry's order: what `strata compare` runs by default.
+std::vector<std::string> comparable_policies();
+
 /// @brief Makes a policy from a spec: "ideal", "g10-plan:<folder or file>". An unknown spec
 /// throws InvalidInput listing the known ones.
 std::unique_ptr<Policy> make_policy(std::string_view spec);

@@ -45,6 +45,9 @@ namespace strata::sim {
 struct SimOptions {
   std::uint32_t iterations = 3;  ///< >= 1; the last is the steady state reported
   GpuId gpu = 0;                 ///< which GPU of the machine runs the plan
+  /// Data parallel: GPUs gpu .. gpu + gpu_count - 1 each run their own copy of the workload,
+  /// sharing the host, SSDs and buses. 1 = one GPU.
+  std::uint32_t gpu_count = 1;
   bool record_timeline = false;  ///< fill Report::timeline for the steady-state iteration
 #ifdef NDEBUG
   bool check_every_event = false;
@@ -63,5 +66,10 @@ std::string working_set_shortfall(const Workload& w, const Machine& m, GpuId gpu
 /// the device). An infeasible run is a Report with feasible = false, not an exception.
 Report simulate(const Workload& w, const Vitality& v, const Machine& m, const Plan& plan,
                 const Policy& policy, const SimOptions& options = {});
+
+/// @brief Plans with `policy` and simulates the plan: what `strata sim`, `compare` and `sweep`
+/// run for one (workload, machine, policy).
+Report run_policy(const Workload& w, const Vitality& v, const Machine& m, const Policy& policy,
+                  const SimOptions& options = {});
 
 }  // namespace strata::sim
