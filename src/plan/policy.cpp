@@ -4,6 +4,7 @@
 
 #include "strata/core/error.hpp"
 #include "strata/io/g10_plan.hpp"
+#include "strata/plan/policies/g10.hpp"
 
 namespace strata {
 
@@ -60,6 +61,8 @@ constexpr PolicyEntry kPolicies[] = {
      [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<IdealPolicy>(); }},
     {"g10-plan:", "g10-plan:<folder or file>",
      "G10's own plan (g10_plan.txt) with LRU demand paging", make_g10_plan},
+    {"g10", "g10", "G10's planner: evict inactive periods by pressure, prefetch early, LRU paging",
+     [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<G10Policy>(); }},
 };
 
 bool takes_argument(std::string_view name) { return !name.empty() && name.back() == ':'; }
