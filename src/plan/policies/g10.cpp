@@ -376,7 +376,7 @@ class Planner {
     for (const LocalPrefetch& lp : local_) {
       const Period& p = periods_[lp.period];
       std::size_t k = lp.latest;
-      while (k > lp.evicted_by + 1 && estimate_.at(k - 1) < estimate_.line()) --k;
+      while (k > lp.evicted_by + 1 && estimate_.at(k - 1) + p.bytes <= estimate_.line()) --k;
       emit(k, Action::prefetch(p.tensor));
       estimate_.add(k, lp.latest, p.bytes);
     }
