@@ -336,6 +336,7 @@ class Planner {
       return offload_local(index, Path::host);
     }
     ++stats_.too_short;
+    if (o_.stop_at_too_short) stuck_ = true;
   }
 
   // Step 2: greedy by pressure area. Areas only shrink as evictions are booked (the estimate
@@ -348,19 +349,19 @@ class Planner {
       heap.push({pressure_area(p), static_cast<double>(p.bytes) * static_cast<double>(p.time_ns),
                  static_cast<std::uint32_t>(i)});
     }
-    while (!heap.empty() && estimate_.over_count() > 0) {
+    while (!heap.empty() && estimate_.over_count() > 0 && !stuck_) {
       HeapEntry top = heap.top();
       heap.pop();
       const Period& p = periods_[top.period];
-      if (top.area > 0) {
-        const double now = pressure_area(p);
-        if (now < top.area) {
-          top.area = now;
-          if (!heap.empty() && HeapLess{}(top, heap.top())) {
-            heap.push(top);
-            continue;
-          }
+      if (top.area <= 0) break;  // no period takes pressure off a kernel above GPU memory
+      const double now = pressure_area(p);
+      if (now < top.area) {
+        top.area = now;
+        if (!heap.empty() && HeapLess{}(top, heap.top())) {
+          heap.push(top);
+          continue;
         }
+        if (now <= 0) break;
       }
       if (!estimate_.over_in(p.a, p.looped ? p.b + n_ : p.b)) continue;
       offload(top.period);
@@ -423,6 +424,7 @@ class Planner {
   std::vector<LocalPrefetch> local_;
   std::vector<SlotAction> actions_;
   G10PlanStats stats_;
+  bool stuck_ = false;  ///< G10Options::stop_at_too_short fired
 };
 
 }  // namespace

@@ -11,13 +11,15 @@
 /// 2. Eviction: while some kernel's estimate exceeds `memory_fraction` of GPU memory, the
 ///    inactive period whose eviction removes the most memory *pressure area* (bytes x time spent
 ///    above GPU memory, counted between the moments half the tensor could be out and half back
-///    in) is chosen next, greedily. A period long enough for an SSD round trip goes to the SSD,
-///    unless the SSD's eviction bandwidth is already booked at that point and host memory has
-///    room, when it goes to the host; one long enough only for a host round trip goes to the host
-///    if host memory has room; a shorter one stays. Bandwidth is booked per kernel and direction
-///    on both links (an SSD transfer also uses the PCIe port it shares with the host link), and
-///    host memory per kernel. A period that wraps around the iteration (a persistent tensor idle
-///    from its last use to its first use in the next iteration) is timed by its ideal duration.
+///    in) is chosen next, greedily; planning stops when no period has any such area left (as
+///    G10 does when its sorted list starts with a period already handled). A period long enough for
+///    an SSD round trip goes to the SSD, unless the SSD's eviction bandwidth is already booked at
+///    that point and host memory has room, when it goes to the host; one long enough only for a
+///    host round trip goes to the host if host memory has room; a shorter one stays. Bandwidth is
+///    booked per kernel and direction on both links (an SSD transfer also uses the PCIe port it
+///    shares with the host link), and host memory per kernel. A period that wraps around the
+///    iteration (a persistent tensor idle from its last use to its first use in the next iteration)
+///    is timed by its ideal duration.
 /// 3. Prefetch: each evicted period's prefetch starts where the booked fetch bandwidth lets it
 ///    finish by the next use, then moves earlier kernel by kernel while the estimate there is
 ///    under the line, as early as capacity allows (not before the eviction has finished).
@@ -43,6 +45,11 @@ struct G10Options {
   /// Time to allocate one byte on the GPU, which sets how early a tensor is allocated before its
   /// first use (G10's GPU_malloc_uspB = 0.000000814 us/B).
   double allocation_ns_per_byte = 0.000814;
+  /// G10's artifact stops evicting at the first chosen period that is too short for any round
+  /// trip: it never marks that period as handled, so every later round picks it again and does
+  /// nothing. true reproduces that (what G10's published results come from); false skips the
+  /// period and goes on to the next.
+  bool stop_at_too_short = true;
 };
 
 /// @brief What the planner decided, for tests and reports.
