@@ -178,9 +178,10 @@ const std::map<std::string, double>& published() {
   return p;
 }
 
-// Workloads whose fraction of ideal is asserted within 0.05 of G10's column; for the other two
-// see docs/policies.md (BERT-512: strata's simulator is stricter than G10's on G10's own plan
-// too; VIT-1024: this planner's plan is better than G10's).
+// Workloads whose fraction of ideal is asserted within 0.05 of G10's column. The other two are
+// explained in docs/policies.md: BERT-512 (0.601 vs 0.670) because strata's simulator gives
+// G10's own plan 0.614 too; VIT-1024 (0.988 vs 0.737) because this plan evicts less than G10's,
+// which strata simulates at 0.722.
 const std::set<std::string> kWithinBand = {"BERT-256", "VIT-512", "Inceptionv3-1024",
                                            "ResNet152-768", "SENet154-512"};
 
@@ -250,6 +251,11 @@ TEST(PolicyG10, EveryG10WorkloadValidatesMatchesG10AndIsCloseToG10sPlan) {
     if (kWithinBand.count(name)) {
       EXPECT_NEAR(r.fraction_of_ideal, pub, 0.05);
     }
+    // Everywhere: at least as good as G10's own plan in the same simulator (within 0.05).
+    const auto replay = make_policy("g10-plan:" + folder.string());
+    const sim::Report theirs_run = sim::simulate(w, v, m, theirs, *replay, o);
+    ASSERT_TRUE(theirs_run.feasible) << theirs_run.infeasible_reason;
+    EXPECT_GE(r.fraction_of_ideal, theirs_run.fraction_of_ideal - 0.05);
   }
 }
 
