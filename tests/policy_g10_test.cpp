@@ -253,7 +253,7 @@ TEST(PolicyG10, EveryG10WorkloadValidatesMatchesG10AndIsCloseToG10sPlan) {
     }
     // Everywhere: at least as good as G10's own plan in the same simulator (within 0.05).
     const auto replay = make_policy("g10-plan:" + folder.string());
-    const sim::Report theirs_run = sim::simulate(w, v, m, theirs, *replay, o);
+    const sim::Report theirs_run = sim::simulate(w, v, m, theirs, *replay);
     ASSERT_TRUE(theirs_run.feasible) << theirs_run.infeasible_reason;
     EXPECT_GE(r.fraction_of_ideal, theirs_run.fraction_of_ideal - 0.05);
   }

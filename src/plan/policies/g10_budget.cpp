@@ -47,6 +47,7 @@ std::size_t TransferBudget::finish_forward(Path p, double bytes, std::size_t fro
 }
 
 std::size_t TransferBudget::start_backward(Path p, double bytes, std::size_t needed) const {
+  if (needed == 0) return 0;
   std::size_t k = std::min(needed, kernels_.size()) - 1;
   for (double rest = bytes;; --k) {
     rest -= std::max(0.0, available(p, k));
