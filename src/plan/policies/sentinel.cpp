@@ -75,7 +75,9 @@ Plan SentinelPolicy::plan(const Workload& w, const Vitality& v, const Machine& m
 
   // Kernels the tensor is away from the device: evict_before .. prefetch_before - 1, wrapping.
   auto for_range = [&](const Migration& c, auto&& f) {
-    for (KernelId k = c.evict_before; k != c.prefetch_before; k = (k + 1) % n) f(k);
+    for (KernelId k = c.evict_before; k != c.prefetch_before;
+         k = static_cast<KernelId>((k + 1) % n))
+      f(k);
   };
   std::uint64_t host_bytes = 0;
   std::vector<Migration> chosen;
