@@ -53,51 +53,56 @@ TEST(FaultModel, PfTimesParserNamesFileAndLine) {
   EXPECT_THROW(parse_g10_pf_times("0000 1 ms\n", "pf.txt", 2), InvalidInput);
 }
 
-// Calibration on every shared G10 workload with the g10-a100 preset's fault model (G10's own
-// parameters: 4 KiB pages, 50-page batches, 45 us per batch; PCIe 15.754 GB/s). Samples with a
-// measured cost under 0.1 ms are noise around the kernel time and are left out.
+// Calibration on every shared G10 workload with the g10-a100 preset's fault model (4 KiB pages,
+// 50-page batches, 12.3 us per batch; PCIe 15.754 GB/s). strata charges a fault only for a
+// tensor that exists on host or SSD (an unborn tensor is allocated without one), which is what
+// input_pf_times.txt measures; pf_times.txt (outputs faulted too, mostly first-touch
+// allocations) is printed for comparison. Samples with a measured cost under 0.1 ms are noise
+// around the kernel time and are left out.
 TEST(FaultModel, CalibrationAgainstG10PageFaultTimes) {
   STRATA_REQUIRE_G10();
   const Machine m = load_machine("g10-a100", {test::source_dir() / "configs" / "machines"});
   constexpr std::int64_t kMinNs = 100'000;
   std::vector<FaultSample> all_pooled, in_pooled;
-  std::printf("%-18s %7s %8s %8s %8s | %7s %8s %8s %8s\n", "workload", "n(all)", "median", "p90",
-              "sum", "n(in)", "median", "p90", "sum");
+  std::printf("%-18s %7s %8s %8s %8s | %7s %8s %8s %8s\n", "workload", "n(in)", "median", "p90",
+              "sum", "n(all)", "median", "p90", "sum");
+  auto row = [](const char* name, const FaultError& ei, const FaultError& ea) {
+    std::printf("%-18s %7zu %8.3f %8.3f %8.3f | %7zu %8.3f %8.3f %8.3f\n", name, ei.samples,
+                ei.median_rel_error, ei.p90_rel_error, ei.total_ratio, ea.samples,
+                ea.median_rel_error, ea.p90_rel_error, ea.total_ratio);
+  };
   for (const auto& folder : test::g10_folders()) {
     const Workload w = load_g10_folder(folder);
     const auto pf = load_g10_pf_times(folder / "pf_times.txt", w.kernels.size());
     const auto ipf = load_g10_pf_times(folder / "input_pf_times.txt", w.kernels.size());
-    const auto all = fault_samples(w, pf, FaultedTensors::all, m);
     const auto in = fault_samples(w, ipf, FaultedTensors::inputs, m);
-    const FaultError ea = fault_error(all, kMinNs);
+    const auto all = fault_samples(w, pf, FaultedTensors::all, m);
     const FaultError ei = fault_error(in, kMinNs);
-    std::printf("%-18s %7zu %8.3f %8.3f %8.3f | %7zu %8.3f %8.3f %8.3f\n",
-                folder.filename().c_str(), ea.samples, ea.median_rel_error, ea.p90_rel_error,
-                ea.total_ratio, ei.samples, ei.median_rel_error, ei.p90_rel_error, ei.total_ratio);
-    // Per workload, the model's total fault time is within a factor 1.5 of the measured one
-    // when every tensor is faulted (docs/fault_model.md: 0.68 .. 1.33).
-    EXPECT_GT(ea.total_ratio, 1 / 1.5) << folder;
-    EXPECT_LT(ea.total_ratio, 1.5) << folder;
-    all_pooled.insert(all_pooled.end(), all.begin(), all.end());
+    row(folder.filename().c_str(), ei, fault_error(all, kMinNs));
+    // Per workload, the model's total input-fault time is 0.55 .. 0.9 of the measured one
+    // (docs/fault_model.md).
+    EXPECT_GT(ei.total_ratio, 0.5) << folder;
+    EXPECT_LT(ei.total_ratio, 1.0) << folder;
     in_pooled.insert(in_pooled.end(), in.begin(), in.end());
+    all_pooled.insert(all_pooled.end(), all.begin(), all.end());
   }
-  const FaultError ea = fault_error(all_pooled, kMinNs);
   const FaultError ei = fault_error(in_pooled, kMinNs);
-  std::printf("%-18s %7zu %8.3f %8.3f %8.3f | %7zu %8.3f %8.3f %8.3f\n", "all seven", ea.samples,
-              ea.median_rel_error, ea.p90_rel_error, ea.total_ratio, ei.samples,
-              ei.median_rel_error, ei.p90_rel_error, ei.total_ratio);
+  row("all seven", ei, fault_error(all_pooled, kMinNs));
+  const std::int64_t fit_in = fit_batch_latency_ns(in_pooled, kMinNs);
   std::printf(
-      "least-squares batch latency (50-page batches): all tensors %lld ns, inputs %lld "
+      "least-squares batch latency (50-page batches): inputs %lld ns, all tensors %lld "
       "ns; used: %lld ns\n",
+      static_cast<long long>(fit_in),
       static_cast<long long>(fit_batch_latency_ns(all_pooled, kMinNs)),
-      static_cast<long long>(fit_batch_latency_ns(in_pooled, kMinNs)),
       static_cast<long long>(m.fault.batch_latency_ns));
-  // The documented bounds (docs/fault_model.md), all tensors faulted, pooled over the seven.
-  EXPECT_GT(ea.samples, 9000u);
-  EXPECT_LE(ea.median_rel_error, 0.47);
-  EXPECT_LE(ea.p90_rel_error, 1.25);
-  EXPECT_GT(ea.total_ratio, 0.8);
-  EXPECT_LT(ea.total_ratio, 1.25);
+  // The preset's latency is the fit (to 1%), and the documented error bounds hold.
+  EXPECT_NEAR(static_cast<double>(m.fault.batch_latency_ns), static_cast<double>(fit_in),
+              0.01 * static_cast<double>(fit_in));
+  EXPECT_GT(ei.samples, 9000u);
+  EXPECT_LE(ei.median_rel_error, 0.66);
+  EXPECT_LE(ei.p90_rel_error, 2.0);
+  EXPECT_GT(ei.total_ratio, 0.7);
+  EXPECT_LT(ei.total_ratio, 0.8);
 }
 
 }  // namespace
