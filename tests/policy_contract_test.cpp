@@ -59,7 +59,10 @@ TEST_P(PolicyContract, PlansValidateAndSimulateWithinCapacityDeterministically) 
   EXPECT_NO_THROW(validate(plan, l.w, m));
   EXPECT_EQ(plan.kernels.size(), l.w.kernels.size());
 
-  const sim::Report a = sim::simulate(l.w, l.v, m, plan, *policy);
+  sim::SimOptions checked;
+  checked.check_every_event = true;  // every tier re-summed from the tensors after every event
+  const sim::Report a = sim::simulate(l.w, l.v, m, plan, *policy, checked);
+  // A fresh policy, planned again, and run without the per-event check: the same report.
   const sim::Report b = sim::run_policy(l.w, l.v, m, *make_policy(spec));
   EXPECT_EQ(a, b) << "two runs of " << spec << " on " << workload << " differ";
   for (const sim::TierPeak& t : a.tiers) EXPECT_LE(t.peak_bytes, t.capacity_bytes) << t.tier;
