@@ -11,6 +11,7 @@
 #include "strata/core/units.hpp"
 #include "strata/plan/residency.hpp"
 #include "strata/sim/event_queue.hpp"
+#include "strata/sim/fault_model.hpp"
 #include "strata/sim/transfers.hpp"
 
 namespace strata::sim {
@@ -307,7 +308,7 @@ void Simulation::grant(TensorId t) {
       ++r_.demand_fetches;
       r_.demand_fetch_bytes += bytes_of(t);
     }
-    start_copy(t, dev_, fault, fault ? m_.fault.batch_latency_ns : 0);
+    start_copy(t, dev_, fault, fault ? demand_fetch_latency_ns(m_.fault, bytes_of(t)) : 0);
   }
   s.queued_demand = false;
 }
