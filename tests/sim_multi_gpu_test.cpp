@@ -8,6 +8,7 @@
 
 #include "strata/analysis/vitality.hpp"
 #include "strata/core/error.hpp"
+#include "strata/io/g10_trace.hpp"
 #include "strata/io/plan_json.hpp"
 #include "strata/plan/policy.hpp"
 #include "strata/sim/simulator.hpp"
@@ -319,6 +320,36 @@ TEST(SimMultiGpu, RunPolicyUsesThePolicysPlansPerGpu) {
   EXPECT_EQ(r.gpus[0].stall.waiting_for_prefetch_ns, 1'000'000 - 100);  // prefetched
   EXPECT_EQ(r.gpus[1].stall.demand_fetch_ns, 1'000'000);                // faulted in
   EXPECT_EQ(r.demand_fetches, 1u);
+}
+
+TEST(SimMultiGpu, G10PlanOnTwoGpusSharingASmallHostStaysWithinCapacity) {
+  STRATA_REQUIRE_G10();
+  // Two GPUs of the H100 node cut to G10's 40 GiB each, sharing a host of 10 GiB: the
+  // GPUs' evictions compete for the host and spill to the NVMe tier.
+  Machine m = load_machine("h100x8-node", {test::source_dir() / "configs" / "machines"});
+  for (const Gpu& g : m.gpus) m.tiers[g.memory].capacity_bytes = 40ULL << 30;
+  m.tiers[*m.host_tier()].capacity_bytes = 10ULL << 30;
+  const auto folder = test::g10_folders().front();
+  const Workload w = load_g10_folder(folder);
+  const Vitality v = analyze_vitality(w);
+  const auto policy = make_policy("g10-plan:" + folder.string());
+  SimOptions o;
+  o.iterations = 2;
+  o.gpu_count = 2;
+  o.check_every_event = true;  // re-sums every tier from both GPUs' residency after each event
+  const Report r = run_policy(w, v, m, *policy, o);
+  ASSERT_TRUE(r.feasible) << r.infeasible_reason;
+  ASSERT_EQ(r.gpus.size(), 2u);
+  for (const TierPeak& t : r.tiers) EXPECT_LE(t.peak_bytes, t.capacity_bytes) << t.tier;
+  for (const GpuIteration& g : r.gpus)
+    EXPECT_EQ(g.iteration_ns, r.ideal_ns + g.stall.total_ns()) << g.gpu;
+  EXPECT_EQ(r.iteration_ns, std::max(r.gpus[0].iteration_ns, r.gpus[1].iteration_ns));
+  // Together the GPUs evict 13.5 GiB to host under G10's plan, more than it holds: part of it
+  // goes to the NVMe tier instead (which G10's plan alone would fill with 2 x 2.16 GiB).
+  const std::uint64_t host_peak = r.tiers[*m.host_tier()].peak_bytes;
+  const std::uint64_t nvme_peak = r.tiers[m.ssd_tiers().front()].peak_bytes;
+  EXPECT_GT(host_peak, 9ULL << 30);
+  EXPECT_GT(nvme_peak, 5ULL << 30);
 }
 
 // ---- recompute -------------------------------------------------------------------------------

@@ -927,7 +927,8 @@ Report Simulation::run() {
 Report simulate_plans(const Workload& w, const Vitality& v, const Machine& m,
                       const std::vector<const Plan*>& plans, const Policy& policy,
                       const SimOptions& options) {
-  for (const Plan* p : plans) validate(*p, w, m);
+  for (std::size_t i = 0; i < plans.size(); ++i)
+    if (i == 0 || plans[i] != plans[i - 1]) validate(*plans[i], w, m);
   for (std::uint32_t i = 0; i < options.gpu_count; ++i) {
     const std::string shortfall = working_set_shortfall(w, m, options.gpu + i);
     if (shortfall.empty()) continue;
