@@ -33,6 +33,11 @@ std::optional<std::size_t> Policy::choose_victim(const VictimRequest& r) const {
   return choose_lru_victim(r);
 }
 
+std::vector<Plan> Policy::plans(const Workload& w, const Vitality& v, const Machine& m, GpuId,
+                                std::uint32_t gpu_count) const {
+  return std::vector<Plan>(gpu_count, plan(w, v, m));
+}
+
 Plan IdealPolicy::plan(const Workload& w, const Vitality&, const Machine&) const {
   return make_empty_plan(w, "ideal plan of " + w.name, name());
 }
