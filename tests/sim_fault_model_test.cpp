@@ -105,5 +105,40 @@ TEST(FaultModel, CalibrationAgainstG10PageFaultTimes) {
   EXPECT_LT(ei.total_ratio, 0.8);
 }
 
+// First touch (managed memory: a fresh tensor populated on the GPU by faults, nothing moved):
+// pf_times - input_pf_times is what faulting the outputs cost; the preset's
+// first_touch_batch_latency is the least-squares fit over the seven workloads.
+TEST(FaultModel, FirstTouchCalibrationAgainstG10PageFaultTimes) {
+  STRATA_REQUIRE_G10();
+  const Machine m = load_machine("g10-a100", {test::source_dir() / "configs" / "machines"});
+  constexpr std::int64_t kMinNs = 100'000;
+  std::vector<FaultSample> pooled;
+  for (const auto& folder : test::g10_folders()) {
+    const Workload w = load_g10_folder(folder);
+    const auto pf = load_g10_pf_times(folder / "pf_times.txt", w.kernels.size());
+    const auto ipf = load_g10_pf_times(folder / "input_pf_times.txt", w.kernels.size());
+    const auto s = first_touch_samples(w, pf, ipf, m);
+    const FaultError e = fault_error(s, kMinNs);
+    std::printf("%-18s first touch: n %zu median %.3f p90 %.3f sum %.3f fit %lld ns\n",
+                folder.filename().c_str(), e.samples, e.median_rel_error, e.p90_rel_error,
+                e.total_ratio, static_cast<long long>(fit_batch_latency_ns(s, kMinNs)));
+    pooled.insert(pooled.end(), s.begin(), s.end());
+  }
+  const FaultError e = fault_error(pooled, kMinNs);
+  const std::int64_t fit = fit_batch_latency_ns(pooled, kMinNs);
+  std::printf("all seven first touch: n %zu median %.3f p90 %.3f sum %.3f fit %lld ns, used %lld\n",
+              e.samples, e.median_rel_error, e.p90_rel_error, e.total_ratio,
+              static_cast<long long>(fit),
+              static_cast<long long>(m.fault.first_touch_batch_latency_ns));
+  EXPECT_NEAR(static_cast<double>(m.fault.first_touch_batch_latency_ns), static_cast<double>(fit),
+              0.02 * static_cast<double>(fit));
+  // The documented error (docs/fault_model.md): one latency for every workload under-predicts
+  // the transformers' first touches (sum ratio ~0.3-0.45) and fits the CNNs (~0.75-1.0).
+  EXPECT_GT(e.samples, 7000u);
+  EXPECT_LE(e.median_rel_error, 0.8);
+  EXPECT_GT(e.total_ratio, 0.55);
+  EXPECT_LT(e.total_ratio, 0.7);
+}
+
 }  // namespace
 }  // namespace strata::sim

@@ -92,6 +92,45 @@ TEST(SimSimulator, IdealWithEverythingFittingIsExactlyIdeal) {
   EXPECT_EQ(r.tiers[0].peak_bytes, 4096u + 8192 + 8192);  // kernel 1: weight, x, y
 }
 
+// Managed memory (uvm-like): a kernel that brings fresh tensors into existence waits for their
+// pages to be populated by first-touch faults, batches x first_touch_batch_latency; a policy
+// that allocates explicitly does not, and a plan's prefetch of an unborn tensor does not.
+TEST(SimSimulator, FirstTouchFaultsCostBatchesOfFirstTouchLatency) {
+  struct Managed final : Policy {
+    std::string name() const override { return "managed"; }
+    Plan plan(const Workload& w, const Vitality&, const Machine&) const override {
+      return make_empty_plan(w, "empty", "managed");
+    }
+    bool first_touch_faults() const override { return true; }
+  };
+  Builder b;
+  const TensorId x = b.tensor(4096 * 120, false), y = b.tensor(4096 * 10, false);
+  b.kernel(1'000, {}, {x});   // 120 pages, 3 batches of 50
+  b.kernel(2'000, {x}, {y});  // 10 pages, 1 batch
+  const Workload w = b.done();
+  Machine m = tiny_machine(1 << 24, 7'000, 50);
+  m.fault.first_touch_batch_latency_ns = 5'000;
+  const Managed managed;
+  SimOptions o;
+  o.check_every_event = true;
+  const Plan empty = make_empty_plan(w, "p", "managed");
+  const Report r = simulate(w, analyze_vitality(w), m, empty, managed, o);
+  ASSERT_TRUE(r.feasible) << r.infeasible_reason;
+  EXPECT_EQ(r.iteration_ns, 3'000 + 3 * 5'000 + 1 * 5'000);
+  EXPECT_EQ(r.stall.demand_fetch_ns, 20'000);
+  EXPECT_EQ(r.first_touch_faults, 2u);
+  EXPECT_EQ(r.first_touch_bytes, 4096u * 130);
+  EXPECT_EQ(r.demand_fetches, 0u);
+  // Explicit allocation: no first-touch cost.
+  EXPECT_EQ(sim(w, m, empty).iteration_ns, 3'000);
+  // A plan that allocates y ahead (before kernel 0) spares kernel 1 its first touch.
+  Plan ahead = empty;
+  ahead.kernels[0].before.push_back(Action::prefetch(y));
+  const Report r2 = simulate(w, analyze_vitality(w), m, ahead, managed, o);
+  EXPECT_EQ(r2.iteration_ns, 3'000 + 3 * 5'000);
+  EXPECT_EQ(r2.first_touch_faults, 1u);
+}
+
 TEST(SimSimulator, PrefetchFinishesAtLatencyPlusBytesOverBandwidth) {
   Builder b;
   const TensorId a = b.tensor(4096, true), big = b.tensor(1'000'000, true);

@@ -236,6 +236,9 @@ class Checker {
       fail(fault_line(), "fault", fmt::format("page size {} B is not a power of two", f.page_bytes),
            "give page_bytes = 4096 or another power of two");
     if (f.batch_pages == 0) fail(fault_line(), "fault", "batch_pages = 0", "give batch_pages >= 1");
+    if (f.first_touch_batch_latency_ns < 0)
+      fail(fault_line(), "fault", "first-touch batch latency is negative",
+           "give first_touch_batch_latency_us >= 0");
     if (f.batch_latency_ns < 0)
       fail(fault_line(), "fault", "batch latency is negative", "give batch_latency_us >= 0");
   }
@@ -427,9 +430,10 @@ std::string describe(const Machine& m) {
   out += fmt::format("\nLinks ({}, full duplex; bandwidth per direction)\n", m.links.size()) +
          table(rows);
 
-  out += fmt::format("\nFault model\n  page {}, {} page{} per fault batch, {} per batch\n",
-                     human_bytes(m.fault.page_bytes), m.fault.batch_pages,
-                     m.fault.batch_pages == 1 ? "" : "s", human_ns(m.fault.batch_latency_ns));
+  out += fmt::format(
+      "\nFault model\n  page {}, {} page{} per fault batch, {} per batch ({} at first touch)\n",
+      human_bytes(m.fault.page_bytes), m.fault.batch_pages, m.fault.batch_pages == 1 ? "" : "s",
+      human_ns(m.fault.batch_latency_ns), human_ns(m.fault.first_touch_batch_latency_ns));
   return out;
 }
 

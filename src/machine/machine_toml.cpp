@@ -492,6 +492,11 @@ class Builder {
     m_.fault.batch_pages = static_cast<std::uint32_t>(*batch);
     m_.fault.batch_latency_ns = std::llround(r.req_quantity(
         "batch_latency", kTimeUnits, Bound::non_negative, "the handling latency of one batch"));
+    const std::optional<double> touch =
+        r.quantity("first_touch_batch_latency", kTimeUnits, Bound::non_negative,
+                   "the handling latency of one batch of first-touch faults");
+    m_.fault.first_touch_batch_latency_ns =
+        touch ? std::llround(*touch) : m_.fault.batch_latency_ns;
     r.finish();
   }
 

@@ -49,6 +49,34 @@ std::vector<FaultSample> fault_samples(const Workload& w, std::span<const std::i
   return out;
 }
 
+std::vector<FaultSample> first_touch_samples(const Workload& w,
+                                             std::span<const std::int64_t> pf_all_ns,
+                                             std::span<const std::int64_t> pf_inputs_ns,
+                                             const Machine& m) {
+  if (pf_all_ns.size() != w.kernels.size() || pf_inputs_ns.size() != w.kernels.size())
+    throw InvalidInput(
+        fmt::format("fault calibration: {} and {} measured times for {} kernels of {}",
+                    pf_all_ns.size(), pf_inputs_ns.size(), w.kernels.size(), w.name));
+  std::vector<FaultSample> out;
+  for (const Kernel& k : w.kernels) {
+    FaultSample s;
+    s.kernel = k.id;
+    std::vector<TensorId> seen;
+    for (TensorId t : k.outputs) {
+      if (std::find(seen.begin(), seen.end(), t) != seen.end()) continue;
+      if (std::find(k.inputs.begin(), k.inputs.end(), t) != k.inputs.end()) continue;
+      seen.push_back(t);
+      s.bytes += w.tensors[t].bytes;
+      s.batches += fault_batches(m.fault, w.tensors[t].bytes);
+      s.predicted_ns += first_touch_latency_ns(m.fault, w.tensors[t].bytes);
+    }
+    if (s.bytes == 0) continue;
+    s.measured_ns = pf_all_ns[k.id] - pf_inputs_ns[k.id];
+    out.push_back(s);
+  }
+  return out;
+}
+
 FaultError fault_error(std::span<const FaultSample> samples, std::int64_t min_measured_ns) {
   std::vector<double> rel;
   double predicted = 0;

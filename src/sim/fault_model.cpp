@@ -25,6 +25,10 @@ std::int64_t demand_fetch_latency_ns(const FaultModel& f, std::uint64_t bytes) {
   return static_cast<std::int64_t>(fault_batches(f, bytes)) * f.batch_latency_ns;
 }
 
+std::int64_t first_touch_latency_ns(const FaultModel& f, std::uint64_t bytes) {
+  return static_cast<std::int64_t>(fault_batches(f, bytes)) * f.first_touch_batch_latency_ns;
+}
+
 std::int64_t predicted_fault_ns(const FaultModel& f, std::uint64_t bytes, double bytes_per_s) {
   if (!(bytes_per_s > 0)) throw InvalidInput("fault model: the link bandwidth must be positive");
   const double transfer_ns = std::ceil(static_cast<double>(bytes) * 1e9 / bytes_per_s);

@@ -36,6 +36,9 @@ std::string report_to_text(const Report& r) {
   out += fmt::format("  eviction backpressure  {}\n", format_ns(r.stall.eviction_backpressure_ns));
   out += fmt::format("demand fetches    {} ({})\n", format_count(r.demand_fetches),
                      format_bytes(r.demand_fetch_bytes));
+  if (r.first_touch_faults > 0)
+    out += fmt::format("first touches     {} ({}) populated by page faults\n",
+                       format_count(r.first_touch_faults), format_bytes(r.first_touch_bytes));
   out += fmt::format("victim evictions  {} ({})\n", format_count(r.victim_evictions),
                      format_bytes(r.victim_eviction_bytes));
   out += fmt::format("ignored hints     {}\n", format_count(r.plan_actions_ignored));
@@ -122,6 +125,8 @@ std::string report_to_json(const Report& r) {
   }
   doc["demand_fetches"] = r.demand_fetches;
   doc["demand_fetch_bytes"] = r.demand_fetch_bytes;
+  doc["first_touch_faults"] = r.first_touch_faults;
+  doc["first_touch_bytes"] = r.first_touch_bytes;
   doc["victim_evictions"] = r.victim_evictions;
   doc["victim_eviction_bytes"] = r.victim_eviction_bytes;
   doc["plan_actions_ignored"] = r.plan_actions_ignored;

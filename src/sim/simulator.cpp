@@ -25,6 +25,7 @@ using Kind = ResidencyState::Kind;
 
 constexpr std::uint32_t kEngineTick = 1;
 constexpr std::uint32_t kKernelEnd = 2;  ///< Event::index = the stream
+constexpr std::uint32_t kTouchDone = 3;  ///< first-touch faults handled; Event::index = the stream
 constexpr std::uint32_t kNoIndex = 0xffffffffu;
 
 /// Unique tensors of a kernel, in first-appearance order.
@@ -102,6 +103,7 @@ class Stream {
   /// After every event: finish what has ended, serve the device queue, try to start.
   void step();
   void on_kernel_event() { compute_done_ = true; }
+  void on_touch_done() { touching_ = false; }
   void on_transfer_done(const Completion& c, const XferInfo& info);
   bool done() const { return done_; }
   /// Adds the bytes this stream's tensors (and workspace) hold in each tier to `sum`.
@@ -208,6 +210,10 @@ class Stream {
   std::uint64_t pin_epoch_ = 0;
   TimeNs wait_since_ns_ = 0;
   Block block_ = Block::none;
+  /// first-touch fault handling the current item still owes before it may start, and whether
+  /// that handling is under way (a kTouchDone event is pending)
+  TimeNs touch_pending_ns_ = 0;
+  bool touching_ = false;
   TimeNs iter_start_ns_ = 0;
   TimeNs kernel_start_ns_ = 0;
   bool steady_ = false;
@@ -438,6 +444,13 @@ void Stream::grant(TensorId t) {
     hold(dev_, bytes_of(t));
     transition_to(t, ResidencyState::resident(dev_));
     s.last_access_ns = q_.now();
+    if (s.queued_demand && policy_.first_touch_faults()) {
+      touch_pending_ns_ += first_touch_latency_ns(m_.fault, bytes_of(t));
+      if (steady_) {
+        ++r_.first_touch_faults;
+        r_.first_touch_bytes += bytes_of(t);
+      }
+    }
   } else {
     STRATA_EXPECTS(st.kind == Kind::resident && st.from != dev_, "granted a tensor not elsewhere");
     const bool fault = s.queued_demand;
@@ -669,6 +682,16 @@ void Stream::try_start() {
       block = b;
   }
   if (!ws_held_ && block == Block::none) block = Block::space;
+  if (ready && (touching_ || touch_pending_ns_ > 0)) {
+    // Everything is in place, but pages populated by first touch are still being faulted in.
+    if (!touching_) {
+      q_.schedule(now + touch_pending_ns_, Event{kTouchDone, index_, k_});
+      touching_ = true;
+      touch_pending_ns_ = 0;
+    }
+    block_ = Block::fault;
+    return;
+  }
   if (!ready) {
     block_ = block;
     make_room();
@@ -842,6 +865,8 @@ void Simulation::merge(Report& r) {
     if (r.gpus[i].iteration_ns > r.gpus[slowest].iteration_ns) slowest = i;
     r.demand_fetches += s.demand_fetches;
     r.demand_fetch_bytes += s.demand_fetch_bytes;
+    r.first_touch_faults += s.first_touch_faults;
+    r.first_touch_bytes += s.first_touch_bytes;
     r.victim_evictions += s.victim_evictions;
     r.victim_eviction_bytes += s.victim_eviction_bytes;
     r.plan_actions_ignored += s.plan_actions_ignored;
@@ -903,6 +928,8 @@ Report Simulation::run() {
         sh_.sync_engine();
       } else if (e->event.kind == kKernelEnd) {
         streams_[e->event.index]->on_kernel_event();
+      } else if (e->event.kind == kTouchDone) {
+        streams_[e->event.index]->on_touch_done();
       }
       for (auto& s : streams_) s->step();
       if (o_.check_every_event) check_capacities(true);

@@ -94,7 +94,10 @@ struct Link {
 struct FaultModel {
   std::uint64_t page_bytes = 4096;
   std::uint32_t batch_pages = 1;      ///< pages serviced per fault batch
-  std::int64_t batch_latency_ns = 0;  ///< handling latency of one batch
+  std::int64_t batch_latency_ns = 0;  ///< handling latency of one batch of migrating pages
+  /// handling latency of one batch of pages populated on the device at first touch (managed
+  /// memory, no data to move); the preset's first_touch_batch_latency, else batch_latency
+  std::int64_t first_touch_batch_latency_ns = 0;
 
   friend bool operator==(const FaultModel&, const FaultModel&) = default;
 };

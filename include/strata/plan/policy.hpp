@@ -64,6 +64,12 @@ class Policy {
   /// @brief Index into `r.candidates` of the tensor to evict next, or nullopt if there is none.
   /// Default: least recently used (smallest last_access_ns, then smallest tensor id).
   virtual std::optional<std::size_t> choose_victim(const VictimRequest& r) const;
+  /// @brief Whether GPU memory is managed (CUDA Unified Memory / HMM): a tensor the running
+  /// kernel touches before anything allocated it is populated page by page on the device, each
+  /// batch of faults costing the machine's fault-handling latency (sim/fault_model.hpp), as
+  /// G10's simulator charges Base UVM and DeepUM+. A policy that allocates explicitly (cudaMalloc,
+  /// or a plan's prefetch of an unborn tensor) returns false, the default.
+  virtual bool first_touch_faults() const { return false; }
 };
 
 /// @brief The LRU choice behind Policy::choose_victim, for policies that extend it.

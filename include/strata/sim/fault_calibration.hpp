@@ -38,6 +38,16 @@ enum class FaultedTensors : std::uint8_t {
 std::vector<FaultSample> fault_samples(const Workload& w, std::span<const std::int64_t> pf_ns,
                                        FaultedTensors which, const Machine& m);
 
+/// @brief One sample per kernel with outputs, for first-touch faults: the measured cost is
+/// `pf_all_ns[k] - pf_inputs_ns[k]` (the two measurements differ only in the outputs being
+/// faulted too, and a kernel's outputs are fresh allocations: populated at first touch, nothing
+/// to move), the prediction first_touch_latency_ns of each distinct output tensor, transfer 0.
+/// Throws InvalidInput if either span does not have one entry per kernel.
+std::vector<FaultSample> first_touch_samples(const Workload& w,
+                                             std::span<const std::int64_t> pf_all_ns,
+                                             std::span<const std::int64_t> pf_inputs_ns,
+                                             const Machine& m);
+
 /// @brief The error distribution of the samples whose measured cost is at least
 /// `min_measured_ns` (smaller ones are measurement noise around the kernel time).
 struct FaultError {

@@ -30,6 +30,11 @@ std::uint64_t fault_batches(const FaultModel& f, std::uint64_t bytes);
 /// (0 for 0 bytes). The transfer time is not included (Note [fault handling and transfer]).
 std::int64_t demand_fetch_latency_ns(const FaultModel& f, std::uint64_t bytes);
 
+/// @brief Handling latency of populating `bytes` of a new tensor on the device at its first
+/// touch (managed memory, Policy::first_touch_faults): fault_batches x
+/// first_touch_batch_latency_ns; nothing is transferred.
+std::int64_t first_touch_latency_ns(const FaultModel& f, std::uint64_t bytes);
+
 /// @brief Handling plus transfer of `bytes` at `bytes_per_s` on an otherwise idle link:
 /// demand_fetch_latency_ns + ceil(bytes / bytes_per_s). Throws InvalidInput if bytes_per_s <= 0.
 std::int64_t predicted_fault_ns(const FaultModel& f, std::uint64_t bytes, double bytes_per_s);

@@ -111,6 +111,10 @@ struct Report {
   StallBreakdown stall;              ///< steady-state iteration
   std::uint64_t demand_fetches = 0;  ///< steady-state iteration: tensors faulted in
   std::uint64_t demand_fetch_bytes = 0;
+  /// steady state: tensors populated on the device by first-touch faults (managed memory,
+  /// Policy::first_touch_faults); their handling time is in stall.demand_fetch_ns
+  std::uint64_t first_touch_faults = 0;
+  std::uint64_t first_touch_bytes = 0;
   std::uint64_t victim_evictions = 0;  ///< steady state: evictions chosen by choose_victim
   std::uint64_t victim_eviction_bytes = 0;
   std::uint64_t plan_actions_ignored =

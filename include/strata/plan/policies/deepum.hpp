@@ -25,6 +25,8 @@ class DeepUmPolicy final : public Policy {
   std::string name() const override { return "deepum"; }
   Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
   std::optional<std::size_t> choose_victim(const VictimRequest& r) const override;
+  /// Managed memory, as uvm: a new tensor its prefetch has not allocated faults at first touch.
+  bool first_touch_faults() const override { return true; }
 
   std::uint32_t degree() const { return degree_; }
 

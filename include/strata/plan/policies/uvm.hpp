@@ -14,6 +14,8 @@ class UvmPolicy final : public Policy {
  public:
   std::string name() const override { return "uvm"; }
   Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
+  /// Managed memory: a new tensor is populated on the GPU by page faults at its first touch.
+  bool first_touch_faults() const override { return true; }
 };
 
 }  // namespace strata
