@@ -44,6 +44,12 @@ struct ValueInputs {
   std::size_t remaining = 0;
 };
 
+/// Counts and sizes are whole numbers: JSON integers; rates stay numbers.
+nlohmann::json value_json(SweepAxis axis, double value) {
+  if (axis == SweepAxis::ssd_bandwidth) return value;
+  return static_cast<std::uint64_t>(value);
+}
+
 bool increasing(const std::vector<SweepValue>& values) {
   for (std::size_t i = 1; i < values.size(); ++i)
     if (!(values[i].value > values[i - 1].value)) return false;
@@ -256,7 +262,8 @@ std::string sweep_to_text(const SweepResult& r, std::optional<double> min_fracti
 std::string sweep_to_json(const SweepResult& r, std::optional<double> min_fraction) {
   using nlohmann::json;
   json values = json::array(), results = json::array();
-  for (const SweepValue& v : r.values) values.push_back({{"value", v.value}, {"label", v.label}});
+  for (const SweepValue& v : r.values)
+    values.push_back({{"value", value_json(r.axis, v.value)}, {"label", v.label}});
   for (std::size_t i = 0; i < r.values.size(); ++i)
     for (std::size_t p = 0; p < r.policies.size(); ++p) {
       const SweepCell& c = r.cells[i][p];
@@ -283,9 +290,10 @@ std::string sweep_to_json(const SweepResult& r, std::optional<double> min_fracti
     json largest = json::object();
     const auto best = largest_value_at_least(r, *min_fraction);
     for (std::size_t p = 0; p < r.policies.size(); ++p)
-      largest[r.policies[p]] =
-          best[p] ? json{{"value", r.values[*best[p]].value}, {"label", r.values[*best[p]].label}}
-                  : json(nullptr);
+      largest[r.policies[p]] = best[p]
+                                   ? json{{"value", value_json(r.axis, r.values[*best[p]].value)},
+                                          {"label", r.values[*best[p]].label}}
+                                   : json(nullptr);
     doc["min_fraction"] = {{"fraction", *min_fraction}, {"largest", std::move(largest)}};
   }
   return doc.dump(2) + "\n";

@@ -109,7 +109,6 @@ void add_sweep(CLI::App& app, const Paths& paths) {
     setup.policies = policies.specs;
     setup.options.iterations = args->iterations;
     setup.early_stop = !args->no_early_stop;
-    setup.workload_name = args->workload.spec;
     if (axis == sim::SweepAxis::batch) {
       if (!is_model_spec(args->workload.spec))
         throw InvalidInput("--over batch: '" + args->workload.spec +
@@ -121,6 +120,11 @@ void add_sweep(CLI::App& app, const Paths& paths) {
       first.batch = static_cast<std::uint32_t>(setup.values.front().value);
       LoadedWorkload loaded = load(first, paths);  // checks every other option once, up front
       setup.machine = std::move(loaded.machine);
+      // "gpt2-b4-s1024-fp32-adam" -> "gpt2-bN-s1024-fp32-adam": the batch is what varies.
+      setup.workload_name = loaded.workload.name;
+      const std::string batch_part = "-b" + std::to_string(*first.batch) + "-";
+      if (const auto at = setup.workload_name.find(batch_part); at != std::string::npos)
+        setup.workload_name.replace(at, batch_part.size(), "-bN-");
       setup.workload_at_batch = [base = args->workload, &paths](std::uint32_t batch) {
         WorkloadArgs at = base;
         at.batch = batch;
