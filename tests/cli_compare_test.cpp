@@ -1,6 +1,7 @@
 // strata compare end to end: the JSON schema, determinism across --jobs, policy-list errors.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "strata/plan/policy.hpp"
@@ -78,6 +79,24 @@ TEST(CliCompare, OutputIsTheSameForAnyNumberOfJobs) {
   const auto one_text = test::run_cli(base + " --jobs 1", false);
   const auto two_text = test::run_cli(base + " --jobs 2", false);
   EXPECT_EQ(one_text.output, two_text.output);
+}
+
+TEST(CliCompare, TwoRealPlansGiveTheSameOutputWithOneOrTwoJobs) {
+  // Two policies that both simulate (ideal with demand paging, G10's own plan), so --jobs 2
+  // really runs them at once whatever the registry holds.
+  STRATA_REQUIRE_G10();
+  const std::string name = "BERT-256";
+  if (!std::filesystem::exists(test::g10_dir() / name)) GTEST_SKIP() << name << " not in g10";
+  const std::string base = "compare g10:" + name + " --policies g10-plan:" + name + ",ideal";
+  const auto one = test::run_cli(base + " --jobs 1 --json", false);
+  const auto two = test::run_cli(base + " --jobs 2 --json", false);
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_EQ(one.output, two.output);
+  const json results = json::parse(one.output).at("results");
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0]["policy"], "g10-plan:" + name);  // the order given, not the registry's
+  EXPECT_TRUE(results[0]["feasible"]);
+  EXPECT_TRUE(results[1]["feasible"]);
 }
 
 TEST(CliCompare, PolicyListErrorsNameTheProblem) {
