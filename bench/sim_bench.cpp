@@ -1,10 +1,17 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "strata/analysis/vitality.hpp"
+#include "strata/io/g10_trace.hpp"
+#include "strata/machine/machine.hpp"
+#include "strata/plan/policies/g10.hpp"
 #include "strata/sim/event_queue.hpp"
+#include "strata/sim/simulator.hpp"
 #include "strata/sim/transfers.hpp"
 
 namespace {
@@ -74,5 +81,42 @@ void BM_Transfers(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * sizes.size()));
 }
 BENCHMARK(BM_Transfers)->Arg(4)->Arg(16)->Arg(64)->Arg(256);
+
+// The whole run of the `g10` policy on G10's SENet154-512 (2319 kernels) on g10-a100: plan, then
+// simulate N iterations (the argument). Skipped where ../shared/g10 is absent.
+void BM_G10PlanAndSimulateSENet154(benchmark::State& state) {
+  const std::filesystem::path folder = std::filesystem::path(STRATA_G10_DIR) / "SENet154-512";
+  if (!std::filesystem::exists(folder / "kernels.config")) {
+    state.SkipWithError(("G10 workload not found at " + folder.string() + "; skipping").c_str());
+    return;
+  }
+  const strata::Workload w = strata::load_g10_folder(folder);
+  const strata::Vitality v = strata::analyze_vitality(w);
+  const strata::Machine m = strata::load_machine(
+      "g10-a100", {std::filesystem::path(STRATA_SOURCE_DIR) / "configs" / "machines"});
+  const strata::G10Policy policy;
+  strata::sim::SimOptions o;
+  o.iterations = static_cast<std::uint32_t>(state.range(0));
+  for (auto _ : state) {
+    const strata::sim::Report r = strata::sim::run_policy(w, v, m, policy, o);
+    benchmark::DoNotOptimize(r.iteration_ns);
+  }
+}
+BENCHMARK(BM_G10PlanAndSimulateSENet154)->Arg(1)->Arg(3)->Unit(benchmark::kMillisecond);
+
+// Planning alone, same workload and machine.
+void BM_G10PlanSENet154(benchmark::State& state) {
+  const std::filesystem::path folder = std::filesystem::path(STRATA_G10_DIR) / "SENet154-512";
+  if (!std::filesystem::exists(folder / "kernels.config")) {
+    state.SkipWithError(("G10 workload not found at " + folder.string() + "; skipping").c_str());
+    return;
+  }
+  const strata::Workload w = strata::load_g10_folder(folder);
+  const strata::Vitality v = strata::analyze_vitality(w);
+  const strata::Machine m = strata::load_machine(
+      "g10-a100", {std::filesystem::path(STRATA_SOURCE_DIR) / "configs" / "machines"});
+  for (auto _ : state) benchmark::DoNotOptimize(strata::plan_g10(w, v, m).plan.action_count());
+}
+BENCHMARK(BM_G10PlanSENet154)->Unit(benchmark::kMillisecond);
 
 }  // namespace

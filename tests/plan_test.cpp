@@ -178,7 +178,7 @@ TEST(PlanValidate, AcceptsAGoodPlan) {
   p.kernels[2].after.push_back(Action::evict(0, TierKind::ssd));   // weight idle till next k0
   p.kernels[2].after.push_back(Action::release(2));                // b dead after k2
   p.kernels[3].before.push_back(Action::prefetch(1));              // a back for k3
-  p.kernels[3].before.push_back(Action::recompute(3));             // c recomputed rather than kept
+  p.kernels[3].before.push_back(Action::recompute(1));             // a re-made from w0 by k0
   p.kernels[3].after.push_back(Action::release(1));
   p.kernels[3].after.push_back(Action::release(3));
   EXPECT_NO_THROW(validate(p, w, m));
@@ -215,6 +215,10 @@ TEST(PlanValidate, CatchesEachBadCase) {
   expect_invalid(with(0, true, Action{ActionKind::release, 1, TierKind::ssd}), w, m,
                  {"carries no tier"});
   expect_invalid(with(0, true, Action::recompute(0)), w, m, {"recompute w0", "persistent"});
+  // c's producer k2 reads b, which is dead after k2: c cannot be recomputed before k3.
+  expect_invalid(with(3, true, Action::recompute(3)), w, m,
+                 {"recompute c", "its producer kernel 2 (k2) reads b", "dead after kernel 2"});
+  expect_invalid(with(0, false, Action::release(1)), w, m, {"release a", "still live"});
   {
     Plan p = empty;
     p.initial[1] = TierKind::host;

@@ -23,7 +23,8 @@ constexpr double kGBps = 1e9;
 
 // One GPU and host memory joined by one link of 1 GB/s (1 byte per ns) with 1 us latency;
 // the tiers are fast so the link is the only bottleneck.
-Machine tiny_machine(std::uint64_t device_bytes, std::int64_t fault_latency_ns = 0) {
+Machine tiny_machine(std::uint64_t device_bytes, std::int64_t fault_latency_ns = 0,
+                     std::uint32_t fault_batch_pages = 1) {
   Machine m;
   m.name = "tiny";
   m.tiers = {
@@ -34,7 +35,7 @@ Machine tiny_machine(std::uint64_t device_bytes, std::int64_t fault_latency_ns =
   m.gpus[0].compute.fp32_flops_per_s = 1e13;
   m.gpus[0].compute.memory_bytes_per_s = 1000 * kGBps;
   m.links = {{"hbm<->host", 0, 1, 1 * kGBps, 1'000, {}, false}};
-  m.fault = {4096, 1, fault_latency_ns};
+  m.fault = {4096, fault_batch_pages, fault_latency_ns};
   validate(m);
   return m;
 }
@@ -131,7 +132,8 @@ TEST(SimSimulator, MissingTensorIsDemandFetchedAndStallsForItsTransfer) {
   p.initial[big] = TierKind::host;
   SimOptions o;
   o.iterations = 1;
-  const Report r = sim(w, tiny_machine(1 << 22, 45'000), p, o);
+  // 1 MB is 245 pages of 4 KiB: one batch of 256 pages.
+  const Report r = sim(w, tiny_machine(1 << 22, 45'000, 256), p, o);
   ASSERT_TRUE(r.feasible) << r.infeasible_reason;
   // fault handling + link latency + 1 MB at 1 byte/ns
   EXPECT_EQ(r.stall.demand_fetch_ns, 45'000 + 1'000 + 1'000'000);
@@ -139,6 +141,10 @@ TEST(SimSimulator, MissingTensorIsDemandFetchedAndStallsForItsTransfer) {
   EXPECT_EQ(r.iteration_ns, 100'000 + 1'046'000 + 50'000);
   EXPECT_EQ(r.demand_fetches, 1u);
   EXPECT_EQ(r.demand_fetch_bytes, 1'000'000u);
+  // In batches of 50 pages the same 245 pages take 5 batches of fault handling.
+  const Report r50 = sim(w, tiny_machine(1 << 22, 45'000, 50), p, o);
+  ASSERT_TRUE(r50.feasible) << r50.infeasible_reason;
+  EXPECT_EQ(r50.stall.demand_fetch_ns, 5 * 45'000 + 1'000 + 1'000'000);
 }
 
 TEST(SimSimulator, EvictionWhenFullPicksTheLeastRecentlyUsed) {

@@ -29,6 +29,10 @@ std::string plan_to_json(const Plan& p, int indent) {
     for (const Action& a : p.kernels[k].before) actions.push_back(action_json(k, "before", a));
     for (const Action& a : p.kernels[k].after) actions.push_back(action_json(k, "after", a));
   }
+  json direct = json::array();
+  for (KernelId k = 0; k < p.kernels.size(); ++k)
+    for (const DirectAccess& d : p.kernels[k].direct)
+      direct.push_back({{"kernel", k}, {"tensor", d.tensor}, {"tier", to_string(d.tier)}});
   json doc = {{"format", "strata.plan"},
               {"version", kPlanFormatVersion},
               {"name", p.name},
@@ -37,6 +41,7 @@ std::string plan_to_json(const Plan& p, int indent) {
               {"kernel_count", p.kernels.size()},
               {"initial", std::move(initial)},
               {"actions", std::move(actions)}};
+  if (!direct.empty()) doc["direct"] = std::move(direct);
   return doc.dump(indent) + "\n";
 }
 
@@ -88,6 +93,22 @@ Plan plan_from_json(std::string_view text, std::string_view source) {
     }
     auto& slot = when == "before" ? p.kernels[k].before : p.kernels[k].after;
     slot.push_back(a);
+  }
+
+  if (top.has("direct")) {
+    const json& direct = top.at("direct");
+    if (!direct.is_array()) top.fail("$.direct", "must be an array");
+    for (std::size_t i = 0; i < direct.size(); ++i) {
+      const Fields f(direct[i], "$.direct[" + std::to_string(i) + "]", source);
+      const auto k = f.get<KernelId>("kernel");
+      if (k >= kernel_count)
+        f.fail(f.path() + ".kernel", "is " + std::to_string(k) + "; the plan has " +
+                                         std::to_string(kernel_count) + " kernels");
+      DirectAccess d;
+      d.tensor = f.get<TensorId>("tensor");
+      d.tier = f.enumeration("tier", parse_tier_kind);
+      p.kernels[k].direct.push_back(d);
+    }
   }
   return p;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "strata/core/error.hpp"
 
@@ -29,6 +30,24 @@ std::string action_text(const Action& a, const Workload* w) {
   return s;
 }
 
+std::string direct_text(const DirectAccess& d, const Workload* w) {
+  return "direct " + tensor_label(d.tensor, w) + " in " + std::string(to_string(d.tier));
+}
+
+/// Where an action sits in issue order: slot 2k for before[k], 2k+1 for after[k], then its
+/// index in the list.
+struct IssuePos {
+  std::size_t slot = 0;
+  std::size_t index = 0;
+  friend auto operator<=>(const IssuePos&, const IssuePos&) = default;
+};
+
+/// Whether a kernel uses tensor t (reads or writes it).
+bool uses_tensor(const Kernel& k, TensorId t) {
+  return std::find(k.inputs.begin(), k.inputs.end(), t) != k.inputs.end() ||
+         std::find(k.outputs.begin(), k.outputs.end(), t) != k.outputs.end();
+}
+
 /// First and last kernel that use each tensor (kNoKernel if unused).
 struct Uses {
   std::vector<KernelId> first, last;
@@ -44,6 +63,69 @@ Uses uses_of(const Workload& w) {
         u.last[t] = k.id;
       }
   return u;
+}
+
+/// For a release of a still-live tensor t at (kernel k, before/after, index): whether a
+/// recompute of t is issued after it and no later than before[j], j being t's next use.
+bool recomputed_before_next_use(const Plan& p, const Workload& w, TensorId t, KernelId k,
+                                bool before, std::size_t index) {
+  const IssuePos release{2 * std::size_t{k} + (before ? 0 : 1), index};
+  KernelId next = before ? k : k + 1;
+  while (next < w.kernels.size() && !uses_tensor(w.kernels[next], t)) ++next;
+  if (next >= w.kernels.size()) return false;
+  for (KernelId q = k; q <= next; ++q) {
+    for (const bool b : {true, false}) {
+      if (q == next && !b) break;
+      const auto& list = b ? p.kernels[q].before : p.kernels[q].after;
+      for (std::size_t i = 0; i < list.size(); ++i)
+        if (list[i].kind == ActionKind::recompute && list[i].tensor == t &&
+            IssuePos{2 * std::size_t{q} + (b ? 0 : 1), i} > release)
+          return true;
+    }
+  }
+  return false;
+}
+
+/// Checks KernelActions::direct of every kernel (Note [direct access]).
+void validate_direct(const Plan& p, const Workload& w, const Machine& m, const std::string& where) {
+  for (KernelId k = 0; k < p.kernels.size(); ++k) {
+    const auto& list = p.kernels[k].direct;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const DirectAccess& d = list[i];
+      const std::string at = "during " + kernel_label(k, &w) + ": ";
+      if (d.tensor >= w.tensors.size())
+        throw InvalidInput(where + at + "direct access names tensor #" + std::to_string(d.tensor) +
+                           ", which does not exist (the workload has " +
+                           std::to_string(w.tensors.size()) + " tensors)");
+      const std::string what = at + direct_text(d, &w);
+      if (!uses_tensor(w.kernels[k], d.tensor))
+        throw InvalidInput(where + what + ": the kernel does not read or write " +
+                           w.tensors[d.tensor].name);
+      for (std::size_t j = 0; j < i; ++j)
+        if (list[j].tensor == d.tensor)
+          throw InvalidInput(where + what + ": listed twice for this kernel");
+      if (d.tier == TierKind::device)
+        throw InvalidInput(where + what +
+                           ": a direct access reads a slower tier in place; name host, ssd "
+                           "or pmem");
+      const std::vector<TierId> tiers = m.tiers_of_kind(d.tier);
+      if (tiers.empty())
+        throw InvalidInput(where + what + ": the machine '" + m.name + "' has no " +
+                           std::string(to_string(d.tier)) + " tier; use a machine that has one");
+      for (const Gpu& g : m.gpus) {
+        const std::optional<LinkId> l = m.link_between(g.memory, tiers.front());
+        if (!l)
+          throw InvalidInput(where + what + ": machine '" + m.name + "' has no link between " +
+                             m.tiers[g.memory].name + " and " + m.tiers[tiers.front()].name +
+                             "; access it in place only over a direct link");
+        if (!m.links[*l].direct_access)
+          throw InvalidInput(where + what + ": link " + m.links[*l].name + " of machine '" +
+                             m.name +
+                             "' has no direct_access, so kernels cannot read over it in place; "
+                             "prefetch the tensor instead");
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -65,6 +147,12 @@ TierKind Plan::initial_tier(TensorId t) const {
 std::size_t Plan::action_count() const {
   std::size_t n = 0;
   for (const KernelActions& k : kernels) n += k.before.size() + k.after.size();
+  return n;
+}
+
+std::size_t Plan::direct_count() const {
+  std::size_t n = 0;
+  for (const KernelActions& k : kernels) n += k.direct.size();
   return n;
 }
 
@@ -103,7 +191,8 @@ void validate(const Plan& p, const Workload& w, const Machine& m) {
   for (KernelId k = 0; k < p.kernels.size(); ++k) {
     for (const bool before : {true, false}) {
       const auto& list = before ? p.kernels[k].before : p.kernels[k].after;
-      for (const Action& a : list) {
+      for (std::size_t index = 0; index < list.size(); ++index) {
+        const Action& a = list[index];
         const std::string at =
             std::string(before ? "before " : "after ") + kernel_label(k, &w) + ": ";
         if (a.tensor >= w.tensors.size())
@@ -139,6 +228,24 @@ void validate(const Plan& p, const Workload& w, const Machine& m) {
           if (producer[a.tensor] == kNoKernel)
             throw InvalidInput(where + what + ": no kernel writes " + t.name +
                                ", so it cannot be recomputed");
+          const Kernel& prod = w.kernels[producer[a.tensor]];
+          const KernelId runs_before = before ? k : k + 1;
+          if (runs_before <= prod.id)
+            throw InvalidInput(where + what + ": " + t.name + " is first produced by " +
+                               kernel_label(prod.id, &w) +
+                               ", which has not run yet; recompute it after that kernel");
+          if (std::find(prod.inputs.begin(), prod.inputs.end(), a.tensor) != prod.inputs.end())
+            throw InvalidInput(where + what + ": its producer " + kernel_label(prod.id, &w) +
+                               " also reads " + t.name +
+                               ", so re-running it needs the tensor itself; fetch it instead");
+          for (TensorId in : prod.inputs) {
+            if (in >= w.tensors.size() || w.tensors[in].persistent) continue;
+            if (uses.last[in] < runs_before)
+              throw InvalidInput(where + what + ": its producer " + kernel_label(prod.id, &w) +
+                                 " reads " + w.tensors[in].name + ", which is dead after " +
+                                 kernel_label(uses.last[in], &w) +
+                                 "; recompute earlier or keep the tensor instead");
+          }
         }
         if (t.persistent) {
           if (a.kind == ActionKind::release)
@@ -148,11 +255,14 @@ void validate(const Plan& p, const Workload& w, const Machine& m) {
         }
         const KernelId last = uses.last[a.tensor];
         if (a.kind == ActionKind::release) {
-          // Freed once its last use has ended: before kernel last+1 or after kernel last.
+          // Freed once its last use has ended: before kernel last+1 or after kernel last; or
+          // earlier if a recompute of it follows, at or before its next use.
           const bool ok = before ? k > last : k >= last;
-          if (!ok)
+          if (!ok && !recomputed_before_next_use(p, w, a.tensor, k, before, index))
             throw InvalidInput(where + what + ": " + t.name + " is still live (last used by " +
-                               kernel_label(last, &w) + "); release it after that kernel");
+                               kernel_label(last, &w) +
+                               "); release it after that kernel, or recompute it before its "
+                               "next use");
         } else {
           // Moved while it can still be used: before kernel <= last or after kernel < last.
           const bool ok = before ? k <= last : k < last;
@@ -164,6 +274,7 @@ void validate(const Plan& p, const Workload& w, const Machine& m) {
       }
     }
   }
+  validate_direct(p, w, m, where);
 }
 
 TierId resolve_tier(const Machine& m, GpuId gpu, TierKind kind) {
@@ -182,7 +293,9 @@ TierId resolve_tier(const Machine& m, GpuId gpu, TierKind kind) {
 std::string to_text(const Plan& p, const Workload* w) {
   std::string out = "plan '" + p.name + "' (policy " + p.policy + ", workload " + p.workload +
                     ", " + std::to_string(p.kernels.size()) + " kernels, " +
-                    std::to_string(p.action_count()) + " actions)\n";
+                    std::to_string(p.action_count()) + " actions" +
+                    (p.direct_count() ? ", " + std::to_string(p.direct_count()) + " direct" : "") +
+                    ")\n";
   for (const auto& [t, tier] : p.initial)
     out += "initial: " + tensor_label(t, w) + " in " + std::string(to_string(tier)) + "\n";
   for (KernelId k = 0; k < p.kernels.size(); ++k) {
@@ -190,6 +303,8 @@ std::string to_text(const Plan& p, const Workload* w) {
       out += "before " + kernel_label(k, w) + ": " + action_text(a, w) + "\n";
     for (const Action& a : p.kernels[k].after)
       out += "after " + kernel_label(k, w) + ": " + action_text(a, w) + "\n";
+    for (const DirectAccess& d : p.kernels[k].direct)
+      out += "during " + kernel_label(k, w) + ": " + direct_text(d, w) + "\n";
   }
   return out;
 }
@@ -223,6 +338,12 @@ std::vector<PlanDifference> diff(const Plan& a, const Plan& b) {
   for (KernelId k = 0; k < a.kernels.size(); ++k) {
     slot_diff(a.kernels[k].before, b.kernels[k].before, Slot::before, k);
     slot_diff(a.kernels[k].after, b.kernels[k].after, Slot::after, k);
+    const auto as_actions = [](const std::vector<DirectAccess>& list) {
+      std::vector<Action> as;
+      for (const DirectAccess& d : list) as.push_back({ActionKind::prefetch, d.tensor, d.tier});
+      return as;
+    };
+    slot_diff(as_actions(a.kernels[k].direct), as_actions(b.kernels[k].direct), Slot::direct, k);
   }
   return out;
 }
@@ -241,6 +362,10 @@ std::string diff_text(const Plan& a, const Plan& b, const Workload* w) {
         break;
       case PlanDifference::Slot::after:
         out += "after " + kernel_label(d.kernel, w) + ": " + action_text(d.action, w);
+        break;
+      case PlanDifference::Slot::direct:
+        out += "during " + kernel_label(d.kernel, w) + ": " +
+               direct_text({d.action.tensor, d.action.to}, w);
         break;
     }
     out += "\n";

@@ -4,6 +4,12 @@
 
 #include "strata/core/error.hpp"
 #include "strata/io/g10_plan.hpp"
+#include "strata/plan/policies/deepum.hpp"
+#include "strata/plan/policies/flashneuron.hpp"
+#include "strata/plan/policies/g10.hpp"
+#include "strata/plan/policies/sentinel.hpp"
+#include "strata/plan/policies/uvm.hpp"
+#include "strata/plan/policies/vdnn.hpp"
 
 namespace strata {
 
@@ -25,6 +31,11 @@ std::optional<std::size_t> choose_lru_victim(const VictimRequest& r) {
 
 std::optional<std::size_t> Policy::choose_victim(const VictimRequest& r) const {
   return choose_lru_victim(r);
+}
+
+std::vector<Plan> Policy::plans(const Workload& w, const Vitality& v, const Machine& m, GpuId,
+                                std::uint32_t gpu_count) const {
+  return std::vector<Plan>(gpu_count, plan(w, v, m));
 }
 
 Plan IdealPolicy::plan(const Workload& w, const Vitality&, const Machine&) const {
@@ -58,6 +69,30 @@ std::unique_ptr<Policy> make_g10_plan(std::string_view path) {
 constexpr PolicyEntry kPolicies[] = {
     {"ideal", "ideal", "everything on the GPU, no movement (unlimited memory reference)",
      [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<IdealPolicy>(); }},
+    {"uvm", "uvm", "CUDA Unified Memory / HMM demand paging, LRU eviction to host then SSD",
+     [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<UvmPolicy>(); }},
+    {"deepum", "deepum", "DeepUM+: uvm plus prefetching kernel k+8's tensors at kernel k",
+     [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<DeepUmPolicy>(); }},
+    {"flashneuron", "flashneuron",
+     "FlashNeuron: offload forward activations GPU->SSD until the rest fits, prefetch for backward",
+     [](std::string_view) -> std::unique_ptr<Policy> {
+       return std::make_unique<FlashNeuronPolicy>();
+     }},
+    {"vdnn-all", "vdnn-all", "vDNN-all: offload every layer's inputs to host, prefetch one ahead",
+     [](std::string_view) -> std::unique_ptr<Policy> {
+       return std::make_unique<VdnnPolicy>(VdnnLayers::all);
+     }},
+    {"vdnn-conv", "vdnn-conv", "vDNN-conv: offload convolution inputs to host, prefetch one ahead",
+     [](std::string_view) -> std::unique_ptr<Policy> {
+       return std::make_unique<VdnnPolicy>(VdnnLayers::conv);
+     }},
+    {"sentinel", "sentinel",
+     "Sentinel: profile-driven tensor migration per interval of layers, short-lived kept on GPU",
+     [](std::string_view) -> std::unique_ptr<Policy> {
+       return std::make_unique<SentinelPolicy>();
+     }},
+    {"g10", "g10", "G10's planner: evict inactive periods by pressure, prefetch early, LRU paging",
+     [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<G10Policy>(); }},
     {"g10-plan:", "g10-plan:<folder or file>",
      "G10's own plan (g10_plan.txt) with LRU demand paging", make_g10_plan},
 };

@@ -39,6 +39,18 @@ std::string report_to_text(const Report& r) {
   out += fmt::format("victim evictions  {} ({})\n", format_count(r.victim_evictions),
                      format_bytes(r.victim_eviction_bytes));
   out += fmt::format("ignored hints     {}\n", format_count(r.plan_actions_ignored));
+  if (r.recomputes > 0)
+    out += fmt::format("recomputes        {} ({})\n", format_count(r.recomputes),
+                       format_ns(r.recompute_ns));
+  if (r.direct_access_bytes > 0)
+    out += fmt::format("direct access     {} (kernels {} longer)\n",
+                       format_bytes(r.direct_access_bytes), format_ns(r.direct_access_ns));
+  if (r.gpus.size() > 1) {
+    out += "GPUs (steady-state iteration; the report's times are the slowest GPU's)\n";
+    for (const GpuIteration& g : r.gpus)
+      out += fmt::format("  {:<24} {:>12}  stalls {:>12}\n", g.gpu, format_ns(g.iteration_ns),
+                         format_ns(g.stall.total_ns()));
+  }
   out += "links (steady-state iteration)\n";
   for (const LinkTraffic& l : r.links)
     out += fmt::format("  {:<24} to slower {:>12}  to faster {:>12}\n", l.link,
@@ -68,6 +80,12 @@ std::string report_to_json(const Report& r) {
                      {"kind", to_string(t.kind)},
                      {"capacity_bytes", t.capacity_bytes},
                      {"peak_bytes", t.peak_bytes}});
+  const auto stall_json = [](const StallBreakdown& s) {
+    return json{{"total", s.total_ns()},
+                {"waiting_for_prefetch", s.waiting_for_prefetch_ns},
+                {"demand_fetch", s.demand_fetch_ns},
+                {"eviction_backpressure", s.eviction_backpressure_ns}};
+  };
   json doc = {{"format", "strata.report"},
               {"version", 1},
               {"policy", r.policy},
@@ -81,21 +99,34 @@ std::string report_to_json(const Report& r) {
     doc["iteration_ns"] = r.iteration_ns;
     doc["fraction_of_ideal"] = r.fraction_of_ideal;
     doc["iteration_times_ns"] = r.iteration_times_ns;
-    doc["stall_ns"] = {{"total", r.stall.total_ns()},
-                       {"waiting_for_prefetch", r.stall.waiting_for_prefetch_ns},
-                       {"demand_fetch", r.stall.demand_fetch_ns},
-                       {"eviction_backpressure", r.stall.eviction_backpressure_ns}};
+    doc["stall_ns"] = stall_json(r.stall);
+    doc["recompute_ns"] = r.recompute_ns;
+    doc["direct_access_ns"] = r.direct_access_ns;
+    json gpus = json::array();
+    for (const GpuIteration& g : r.gpus)
+      gpus.push_back({{"gpu", g.gpu},
+                      {"iteration_ns", g.iteration_ns},
+                      {"iteration_times_ns", g.iteration_times_ns},
+                      {"stall_ns", stall_json(g.stall)},
+                      {"recompute_ns", g.recompute_ns},
+                      {"direct_access_ns", g.direct_access_ns}});
+    doc["gpus"] = gpus;
   } else {
     doc["iteration_ns"] = nullptr;
     doc["fraction_of_ideal"] = nullptr;
     doc["iteration_times_ns"] = nullptr;
     doc["stall_ns"] = nullptr;
+    doc["recompute_ns"] = nullptr;
+    doc["direct_access_ns"] = nullptr;
+    doc["gpus"] = nullptr;
   }
   doc["demand_fetches"] = r.demand_fetches;
   doc["demand_fetch_bytes"] = r.demand_fetch_bytes;
   doc["victim_evictions"] = r.victim_evictions;
   doc["victim_eviction_bytes"] = r.victim_eviction_bytes;
   doc["plan_actions_ignored"] = r.plan_actions_ignored;
+  doc["recomputes"] = r.recomputes;
+  doc["direct_access_bytes"] = r.direct_access_bytes;
   doc["links"] = links;
   doc["tiers"] = tiers;
   return doc.dump(2) + "\n";

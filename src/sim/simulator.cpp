@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,7 @@
 #include "strata/core/units.hpp"
 #include "strata/plan/residency.hpp"
 #include "strata/sim/event_queue.hpp"
+#include "strata/sim/fault_model.hpp"
 #include "strata/sim/transfers.hpp"
 
 namespace strata::sim {
@@ -20,7 +24,7 @@ namespace {
 using Kind = ResidencyState::Kind;
 
 constexpr std::uint32_t kEngineTick = 1;
-constexpr std::uint32_t kKernelEnd = 2;
+constexpr std::uint32_t kKernelEnd = 2;  ///< Event::index = the stream
 constexpr std::uint32_t kNoIndex = 0xffffffffu;
 
 /// Unique tensors of a kernel, in first-appearance order.
@@ -40,13 +44,71 @@ struct Infeasible {
 
 enum class Block : std::uint8_t { none, prefetch, fault, space };
 
-class Simulation {
- public:
-  Simulation(const Workload& w, const Vitality& v, const Machine& m, const Plan& plan,
-             const Policy& policy, const SimOptions& o)
-      : w_(w), v_(v), m_(m), plan_(plan), policy_(policy), o_(o), engine_(machine_resources(m)) {}
+/// One transfer in the engine, by its slot.
+struct XferInfo {
+  TensorId tensor = 0;
+  std::uint32_t stream = 0;  ///< which GPU's stream owns it
+  std::uint32_t track = 0;   ///< 2 * link + (0 forward, 1 reverse)
+  TimeNs start_ns = 0;
+  bool direct = false;  ///< a kernel's in-place access, not a copy
+};
 
-  Report run();
+/// What all GPUs of a run share: the clock, the transfer engine (links, buses, tiers' read and
+/// write sides) and the bytes held in every tier.
+struct Shared {
+  explicit Shared(const Machine& m, std::uint32_t streams)
+      : engine(machine_resources(m)),
+        used(m.tiers.size(), 0),
+        peak(m.tiers.size(), 0),
+        track_base(streams) {}
+
+  /// Keeps one event scheduled at the engine's next change.
+  void sync_engine() {
+    const TimeNs next = engine.next_event_ns();
+    if (next == engine_event_ns) return;
+    if (engine_event.valid()) q.cancel(engine_event);
+    engine_event = {};
+    engine_event_ns = next;
+    if (next != kNeverNs)
+      engine_event = q.schedule(std::max(next, q.now()), Event{kEngineTick, 0, 0});
+  }
+
+  EventQueue q;
+  TransferEngine engine;
+  EventId engine_event;
+  TimeNs engine_event_ns = kNeverNs;
+  std::vector<XferInfo> xfers;  ///< by transfer slot
+  std::vector<std::uint64_t> used, peak;
+  std::uint32_t track_base;  ///< timeline: compute tracks first, then link directions
+};
+
+/// A direct access of one kernel, resolved to the machine.
+struct DirectOperand {
+  TensorId tensor = 0;
+  TierId tier = 0;
+  bool reads = false;
+  bool writes = false;
+};
+
+/// One GPU running its copy of the workload under its plan: its compute stream, its device
+/// tier and every tensor's residency as that GPU sees it.
+class Stream {
+ public:
+  Stream(const Workload& w, const Vitality& v, const Machine& m, const Plan& plan,
+         const Policy& policy, const SimOptions& o, Shared& sh, std::uint32_t index);
+
+  void place_initial();
+  void begin_iteration();
+  /// After every event: finish what has ended, serve the device queue, try to start.
+  void step();
+  void on_kernel_event() { compute_done_ = true; }
+  void on_transfer_done(const Completion& c, const XferInfo& info);
+  bool done() const { return done_; }
+  /// Adds the bytes this stream's tensors (and workspace) hold in each tier to `sum`.
+  void sum_holdings(std::vector<std::uint64_t>& sum) const;
+  TimeNs steady_start_ns() const { return iter_start_ns_; }
+  Report& report() { return r_; }
+  GpuId gpu() const { return gpu_; }
 
  private:
   struct TensorState {
@@ -59,11 +121,6 @@ class Simulation {
     bool reset_on_finish = false;  ///< non-persistent, released while copying across iterations
     std::uint64_t pin = 0;         ///< == pin_epoch_ while the current kernel uses it
     std::uint32_t dev_slot = kNoIndex;  ///< index in device_resident_
-  };
-  struct XferInfo {
-    TensorId tensor = 0;
-    std::uint32_t track = 0;  ///< 2 * link + (0 forward, 1 reverse)
-    TimeNs start_ns = 0;
   };
 
   // ---- tiers and residency ----
@@ -83,16 +140,19 @@ class Simulation {
   std::uint64_t bytes_of(TensorId t) const { return w_.tensors[t].bytes; }
   void set_device_resident(TensorId t, bool on);
   void transition_to(TensorId t, const ResidencyState& s);
+  std::string where() const;
 
   LinkId link_to_device(TierId other) const;
   void start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns);
-  void on_copy_done(const Completion& c);
+  void on_copy_done(const Completion& c, const XferInfo& info);
   bool try_cancel_eviction(TensorId t);
   void release_tensor(TensorId t);
   TierId victim_destination(TensorId t);
+  void sync_engine() { sh_.sync_engine(); }
 
   // ---- device space ----
   void enqueue(TensorId t, bool demand);
+  void dequeue(TensorId t);
   void serve_queue();
   void grant(TensorId t);
   void make_room();
@@ -100,13 +160,14 @@ class Simulation {
   // ---- plan and stream ----
   void issue(const Action& a);
   void begin_kernel(KernelId k);
+  void start_item();
+  bool in_place(TensorId t) const;
+  void start_direct(const DirectOperand& d);
   void try_start();
+  void finish_item();
+  void finish_recompute();
   void end_kernel();
-  void begin_iteration();
-
-  // ---- engine ----
-  void sync_engine();
-  void check_capacities(bool full) const;
+  void record_span(std::uint32_t track, std::string name, TimeNs start_ns, TimeNs end_ns);
 
   const Workload& w_;
   const Vitality& v_;
@@ -114,21 +175,23 @@ class Simulation {
   const Plan& plan_;
   const Policy& policy_;
   const SimOptions& o_;
-
-  EventQueue q_;
-  TransferEngine engine_;
-  EventId engine_event_;
-  TimeNs engine_event_ns_ = kNeverNs;
-  std::vector<XferInfo> xfers_;  ///< by transfer slot
+  Shared& sh_;
+  EventQueue& q_;
+  TransferEngine& engine_;
+  std::vector<std::uint64_t>& used_;
+  std::vector<std::uint64_t>& peak_;
+  const std::uint32_t index_;  ///< this stream among the run's
+  const GpuId gpu_;
 
   TierId dev_ = 0;
   std::optional<TierId> host_, ssd_;
-  std::vector<std::uint64_t> used_, peak_;
   std::uint64_t dev_freeing_ = 0;  ///< device bytes of evictions in flight
   std::vector<TensorState> ts_;
   std::vector<TensorId> device_resident_;  ///< resident(dev), not moving
   std::vector<std::vector<TensorId>> kernel_tensors_;
-  std::vector<std::vector<TensorId>> dies_after_;  ///< non-persistent tensors by last use
+  std::vector<std::vector<TensorId>> dies_after_;   ///< non-persistent tensors by last use
+  std::vector<std::vector<DirectOperand>> direct_;  ///< per kernel
+  std::vector<KernelId> producer_;
 
   std::vector<TensorId> queue_;  ///< waiting for device space, in request order
   std::uint64_t queued_bytes_ = 0;
@@ -138,6 +201,8 @@ class Simulation {
   KernelId k_ = 0;
   bool waiting_ = false;
   bool running_ = false;
+  bool compute_done_ = false;         ///< the running item's compute time has passed
+  std::uint32_t direct_pending_ = 0;  ///< in-place accesses of the running kernel in flight
   bool done_ = false;
   bool ws_held_ = false;
   std::uint64_t pin_epoch_ = 0;
@@ -147,10 +212,67 @@ class Simulation {
   TimeNs kernel_start_ns_ = 0;
   bool steady_ = false;
 
-  Report r_;
+  // the item the stream runs next: a recompute (before kernel k_) or kernel k_ itself
+  std::deque<TensorId> recomputes_;  ///< issued, not yet run, in issue order
+  bool item_recompute_ = false;
+  TensorId item_tensor_ = 0;  ///< the tensor a recompute item produces
+  std::vector<TensorId> recompute_need_;
+  const std::vector<TensorId>* need_ = nullptr;  ///< tensors the item needs on the device
+  std::uint64_t item_ws_bytes_ = 0;
+  std::int64_t item_duration_ns_ = 0;
+
+  Report r_;  ///< this GPU's share; the Simulation merges them
 };
 
-void Simulation::set_device_resident(TensorId t, bool on) {
+Stream::Stream(const Workload& w, const Vitality& v, const Machine& m, const Plan& plan,
+               const Policy& policy, const SimOptions& o, Shared& sh, std::uint32_t index)
+    : w_(w),
+      v_(v),
+      m_(m),
+      plan_(plan),
+      policy_(policy),
+      o_(o),
+      sh_(sh),
+      q_(sh.q),
+      engine_(sh.engine),
+      used_(sh.used),
+      peak_(sh.peak),
+      index_(index),
+      gpu_(o.gpu + index) {
+  dev_ = m_.gpus[gpu_].memory;
+  host_ = m_.host_tier();
+  if (const auto ssds = m_.ssd_tiers(); !ssds.empty()) ssd_ = ssds.front();
+  r_.links.reserve(m_.links.size());
+  for (const Link& l : m_.links) r_.links.push_back({l.name, 0, 0});
+  ts_.resize(w_.tensors.size());
+  kernel_tensors_.reserve(w_.kernels.size());
+  for (const Kernel& k : w_.kernels) kernel_tensors_.push_back(kernel_tensors(k));
+  dies_after_.resize(w_.kernels.size());
+  for (TensorId t = 0; t < w_.tensors.size(); ++t) {
+    ts_[t].res = Residency(t);
+    if (!w_.tensors[t].persistent) dies_after_[v_.tensors[t].last_use].push_back(t);
+  }
+  direct_.resize(w_.kernels.size());
+  for (KernelId k = 0; k < w_.kernels.size(); ++k) {
+    const Kernel& kernel = w_.kernels[k];
+    for (const DirectAccess& d : plan_.kernels[k].direct) {
+      const auto has = [&](const std::vector<TensorId>& list) {
+        return std::find(list.begin(), list.end(), d.tensor) != list.end();
+      };
+      const TierId tier = resolve_tier(m_, gpu_, d.tier);
+      link_to_device(tier);  // Unsupported if there is none (validate() requires one)
+      direct_[k].push_back({d.tensor, tier, has(kernel.inputs), has(kernel.outputs)});
+    }
+  }
+  producer_ = producers(w_);
+}
+
+std::string Stream::where() const {
+  return fmt::format("kernel {} of iteration {}{}", k_, iter_ + 1,
+                     o_.gpu_count > 1 ? " on " + m_.gpus[gpu_].name : std::string());
+}
+
+void Stream::set_device_resident(TensorId t, bool on) {
   TensorState& s = ts_[t];
   if (on && s.dev_slot == kNoIndex) {
     s.dev_slot = static_cast<std::uint32_t>(device_resident_.size());
@@ -164,12 +286,12 @@ void Simulation::set_device_resident(TensorId t, bool on) {
   }
 }
 
-void Simulation::transition_to(TensorId t, const ResidencyState& s) {
+void Stream::transition_to(TensorId t, const ResidencyState& s) {
   ts_[t].res.transition(s);
   set_device_resident(t, s.kind == Kind::resident && s.from == dev_);
 }
 
-LinkId Simulation::link_to_device(TierId other) const {
+LinkId Stream::link_to_device(TierId other) const {
   const std::optional<LinkId> l = m_.link_between(dev_, other);
   if (!l)
     throw Unsupported(fmt::format(
@@ -178,7 +300,7 @@ LinkId Simulation::link_to_device(TierId other) const {
   return *l;
 }
 
-void Simulation::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns) {
+void Stream::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns) {
   TensorState& s = ts_[t];
   const TierId from = s.res.state().from;
   const LinkId link = link_to_device(from == dev_ ? to : from);
@@ -192,9 +314,9 @@ void Simulation::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_late
   s.xfer = engine_.start(route, bytes, now);
   s.xfer_is_fault = fault;
   const std::uint32_t slot = static_cast<std::uint32_t>(s.xfer.value & 0xffffffffu);
-  if (xfers_.size() <= slot) xfers_.resize(slot + 1);
+  if (sh_.xfers.size() <= slot) sh_.xfers.resize(slot + 1);
   const bool forward = m_.links[link].from == from;
-  xfers_[slot] = {t, 2 * link + (forward ? 0u : 1u), now};
+  sh_.xfers[slot] = {t, index_, 2 * link + (forward ? 0u : 1u), now, false};
   if (steady_) {
     LinkTraffic& lt = r_.links[link];
     (forward ? lt.to_slower_bytes : lt.to_faster_bytes) += bytes;
@@ -202,8 +324,16 @@ void Simulation::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_late
   sync_engine();
 }
 
-void Simulation::on_copy_done(const Completion& c) {
-  const XferInfo info = xfers_[static_cast<std::uint32_t>(c.id.value & 0xffffffffu)];
+void Stream::on_transfer_done(const Completion& c, const XferInfo& info) {
+  if (!info.direct) return on_copy_done(c, info);
+  STRATA_EXPECTS(direct_pending_ > 0, "an in-place access finished with none in flight");
+  --direct_pending_;
+  if (o_.record_timeline && steady_)
+    record_span(sh_.track_base + info.track, "direct " + w_.tensors[info.tensor].name,
+                info.start_ns, c.finish_ns);
+}
+
+void Stream::on_copy_done(const Completion& c, const XferInfo& info) {
   const TensorId t = info.tensor;
   TensorState& s = ts_[t];
   STRATA_EXPECTS(s.xfer == c.id, "completion of a transfer the tensor no longer owns");
@@ -228,12 +358,16 @@ void Simulation::on_copy_done(const Completion& c) {
         st.to == dev_
             ? (s.xfer_is_fault ? "fault " : "fetch ")
             : (std::string("evict -> ") + std::string(to_string(m_.tiers[st.to].kind)) + " ");
-    r_.timeline.spans.push_back({1 + info.track, what + w_.tensors[t].name,
-                                 info.start_ns - iter_start_ns_, c.finish_ns - info.start_ns});
+    record_span(sh_.track_base + info.track, what + w_.tensors[t].name, info.start_ns, c.finish_ns);
   }
 }
 
-bool Simulation::try_cancel_eviction(TensorId t) {
+void Stream::record_span(std::uint32_t track, std::string name, TimeNs start_ns, TimeNs end_ns) {
+  // Absolute times; the Simulation shifts them to the earliest steady-state start.
+  r_.timeline.spans.push_back({track, std::move(name), start_ns, end_ns - start_ns});
+}
+
+bool Stream::try_cancel_eviction(TensorId t) {
   TensorState& s = ts_[t];
   const ResidencyState st = s.res.state();
   if (st.kind != Kind::moving || st.from != dev_) return false;
@@ -247,13 +381,18 @@ bool Simulation::try_cancel_eviction(TensorId t) {
   return true;
 }
 
-void Simulation::release_tensor(TensorId t) {
+void Stream::dequeue(TensorId t) {
   TensorState& s = ts_[t];
-  if (s.queued) {
-    s.queued = false;
-    queue_.erase(std::find(queue_.begin(), queue_.end(), t));
-    queued_bytes_ -= bytes_of(t);
-  }
+  if (!s.queued) return;
+  s.queued = false;
+  s.queued_demand = false;
+  queue_.erase(std::find(queue_.begin(), queue_.end(), t));
+  queued_bytes_ -= bytes_of(t);
+}
+
+void Stream::release_tensor(TensorId t) {
+  TensorState& s = ts_[t];
+  dequeue(t);
   const ResidencyState st = s.res.state();
   switch (st.kind) {
     case Kind::resident:
@@ -270,16 +409,15 @@ void Simulation::release_tensor(TensorId t) {
   }
 }
 
-TierId Simulation::victim_destination(TensorId t) {
+TierId Stream::victim_destination(TensorId t) {
   const std::uint64_t b = bytes_of(t);
   if (host_ && free_in(*host_) >= b) return *host_;
   if (ssd_ && free_in(*ssd_) >= b) return *ssd_;
-  throw Infeasible{
-      fmt::format("no room to evict {} ({}): host and SSD are full at kernel {} of iteration {}",
-                  w_.tensors[t].name, format_bytes(b), k_, iter_ + 1)};
+  throw Infeasible{fmt::format("no room to evict {} ({}): host and SSD are full at {}",
+                               w_.tensors[t].name, format_bytes(b), where())};
 }
 
-void Simulation::enqueue(TensorId t, bool demand) {
+void Stream::enqueue(TensorId t, bool demand) {
   TensorState& s = ts_[t];
   if (s.queued) {
     s.queued_demand = s.queued_demand || demand;
@@ -291,7 +429,7 @@ void Simulation::enqueue(TensorId t, bool demand) {
   queued_bytes_ += bytes_of(t);
 }
 
-void Simulation::grant(TensorId t) {
+void Stream::grant(TensorId t) {
   TensorState& s = ts_[t];
   s.queued = false;
   queued_bytes_ -= bytes_of(t);
@@ -307,14 +445,14 @@ void Simulation::grant(TensorId t) {
       ++r_.demand_fetches;
       r_.demand_fetch_bytes += bytes_of(t);
     }
-    start_copy(t, dev_, fault, fault ? m_.fault.batch_latency_ns : 0);
+    start_copy(t, dev_, fault, fault ? demand_fetch_latency_ns(m_.fault, bytes_of(t)) : 0);
   }
   s.queued_demand = false;
 }
 
-void Simulation::serve_queue() {
+void Stream::serve_queue() {
   if (queue_.empty() && (ws_held_ || !waiting_)) return;
-  // The current kernel first: its tensors, then its workspace.
+  // The current item first: its tensors, then its workspace.
   if (waiting_) {
     for (std::size_t i = 0; i < queue_.size();) {
       const TensorId t = queue_[i];
@@ -325,9 +463,8 @@ void Simulation::serve_queue() {
         ++i;
       }
     }
-    const std::uint64_t ws = w_.kernels[k_].workspace_bytes;
-    if (!ws_held_ && ws <= free_in(dev_)) {
-      hold(dev_, ws);
+    if (!ws_held_ && item_ws_bytes_ <= free_in(dev_)) {
+      hold(dev_, item_ws_bytes_);
       ws_held_ = true;
     }
   }
@@ -345,9 +482,9 @@ void Simulation::serve_queue() {
   }
 }
 
-void Simulation::make_room() {
+void Stream::make_room() {
   std::uint64_t need = queued_bytes_;
-  if (waiting_ && !ws_held_) need += w_.kernels[k_].workspace_bytes;
+  if (waiting_ && !ws_held_) need += item_ws_bytes_;
   const std::uint64_t have = free_in(dev_) + dev_freeing_;
   if (need <= have) return;
   std::uint64_t short_by = need - have;
@@ -376,7 +513,7 @@ void Simulation::make_room() {
   }
 }
 
-void Simulation::issue(const Action& a) {
+void Stream::issue(const Action& a) {
   const TensorId t = a.tensor;
   TensorState& s = ts_[t];
   const ResidencyState st = s.res.state();
@@ -396,31 +533,103 @@ void Simulation::issue(const Action& a) {
       break;
     case ActionKind::evict: {
       if (st.kind != Kind::resident || st.from != dev_ || s.pin == pin_epoch_) return ignored();
-      TierId to = resolve_tier(m_, o_.gpu, a.to);
+      TierId to = resolve_tier(m_, gpu_, a.to);
       if (free_in(to) < bytes_of(t)) to = victim_destination(t);
       start_copy(t, to, false, 0);
       break;
     }
     case ActionKind::release: release_tensor(t); break;
     case ActionKind::recompute:
-      throw Unsupported("the simulator does not model recompute yet (tensor " + w_.tensors[t].name +
-                        ")");
+      // Recompute instead of fetching: drop any copy elsewhere; the stream re-runs the
+      // producer before the next kernel, allocating t on the device.
+      if (st.kind == Kind::resident && st.from != dev_) {
+        release_tensor(t);
+      } else if (st.kind != Kind::released) {
+        return ignored();  // on the device, on its way, or not produced yet
+      }
+      transition_to(t, ResidencyState::absent());
+      recomputes_.push_back(t);
+      break;
   }
 }
 
-void Simulation::begin_kernel(KernelId k) {
+void Stream::begin_kernel(KernelId k) {
   k_ = k;
   ++pin_epoch_;
   for (TensorId t : kernel_tensors_[k]) ts_[t].pin = pin_epoch_;
+  for (const Action& a : plan_.kernels[k].before) issue(a);
+  start_item();
+}
+
+void Stream::start_item() {
+  if (!recomputes_.empty()) {
+    const TensorId t = recomputes_.front();
+    recomputes_.pop_front();
+    const Kernel& p = w_.kernels[producer_[t]];
+    item_recompute_ = true;
+    item_tensor_ = t;
+    recompute_need_.clear();
+    for (TensorId in : p.inputs) {
+      if (std::find(recompute_need_.begin(), recompute_need_.end(), in) != recompute_need_.end())
+        continue;
+      const Kind kind = ts_[in].res.kind();
+      if (kind == Kind::released || kind == Kind::releasing)
+        throw InvalidInput(fmt::format(
+            "plan '{}': recomputing {} before {} re-runs {} ({}), which reads {}, but the plan "
+            "released {} earlier; keep it or recompute it first",
+            plan_.name, w_.tensors[t].name, where(), p.id, p.name, w_.tensors[in].name,
+            w_.tensors[in].name));
+      recompute_need_.push_back(in);
+    }
+    recompute_need_.push_back(t);
+    need_ = &recompute_need_;
+    item_ws_bytes_ = p.workspace_bytes;
+    item_duration_ns_ = p.duration_ns;
+  } else {
+    item_recompute_ = false;
+    need_ = &kernel_tensors_[k_];
+    item_ws_bytes_ = w_.kernels[k_].workspace_bytes;
+    item_duration_ns_ = w_.kernels[k_].duration_ns;
+  }
+  ++pin_epoch_;
+  for (TensorId t : *need_) ts_[t].pin = pin_epoch_;
   waiting_ = true;
   ws_held_ = false;
   wait_since_ns_ = q_.now();
   block_ = Block::none;
-  for (const Action& a : plan_.kernels[k].before) issue(a);
   try_start();
 }
 
-void Simulation::try_start() {
+bool Stream::in_place(TensorId t) const {
+  if (item_recompute_ || direct_[k_].empty()) return false;
+  for (const DirectOperand& d : direct_[k_])
+    if (d.tensor == t) return ts_[t].res.is_resident_in(d.tier) && !ts_[t].queued;
+  return false;
+}
+
+void Stream::start_direct(const DirectOperand& d) {
+  const LinkId link = link_to_device(d.tier);
+  const TimeNs now = q_.now();
+  const std::uint64_t bytes = bytes_of(d.tensor);
+  for (const bool read : {true, false}) {
+    if (read ? !d.reads : !d.writes) continue;
+    const TierId from = read ? d.tier : dev_;
+    const TransferId id = engine_.start(route_for(m_, link, from), bytes, now);
+    const std::uint32_t slot = static_cast<std::uint32_t>(id.value & 0xffffffffu);
+    if (sh_.xfers.size() <= slot) sh_.xfers.resize(slot + 1);
+    const bool forward = m_.links[link].from == from;
+    sh_.xfers[slot] = {d.tensor, index_, 2 * link + (forward ? 0u : 1u), now, true};
+    ++direct_pending_;
+    if (steady_) {
+      LinkTraffic& lt = r_.links[link];
+      (forward ? lt.to_slower_bytes : lt.to_faster_bytes) += bytes;
+      r_.direct_access_bytes += bytes;
+    }
+  }
+  sync_engine();
+}
+
+void Stream::try_start() {
   // Stall accounting: the time since the last check goes to what blocked us then.
   const TimeNs now = q_.now();
   if (steady_) {
@@ -431,20 +640,26 @@ void Simulation::try_start() {
   }
   wait_since_ns_ = now;
 
-  for (TensorId t : kernel_tensors_[k_]) {
+  for (TensorId t : *need_) {
+    if (in_place(t)) continue;
     const ResidencyState st = ts_[t].res.state();
     if (st.kind == Kind::moving && st.from == dev_) try_cancel_eviction(t);
     const ResidencyState cur = ts_[t].res.state();
     if ((cur.kind == Kind::resident && cur.from != dev_) || cur.kind == Kind::absent)
       enqueue(t, true);
+    if (cur.kind == Kind::released)
+      throw InvalidInput(fmt::format(
+          "plan '{}': {} needs {}, which the plan released and did not recompute before it",
+          plan_.name, where(), w_.tensors[t].name));
   }
   serve_queue();
   Block block = Block::none;
   bool ready = ws_held_;
-  for (TensorId t : kernel_tensors_[k_]) {
+  for (TensorId t : *need_) {
     const TensorState& s = ts_[t];
     const ResidencyState st = s.res.state();
     if (st.kind == Kind::resident && st.from == dev_) continue;
+    if (in_place(t)) continue;
     ready = false;
     Block b = Block::space;
     if (st.kind == Kind::moving && st.to == dev_)
@@ -458,27 +673,65 @@ void Simulation::try_start() {
     block_ = block;
     make_room();
     if (q_.empty() && engine_.idle())
-      throw InternalError(fmt::format("simulator: kernel {} can never start (deadlock)", k_));
+      throw InternalError(fmt::format("simulator: {} can never start (deadlock)", where()));
     return;
   }
   waiting_ = false;
   running_ = true;
+  compute_done_ = false;
   block_ = Block::none;
   kernel_start_ns_ = now;
-  q_.schedule(now + w_.kernels[k_].duration_ns, Event{kKernelEnd, 0, k_});
+  if (!item_recompute_)
+    for (const DirectOperand& d : direct_[k_])
+      if (in_place(d.tensor)) start_direct(d);
+  q_.schedule(now + item_duration_ns_, Event{kKernelEnd, index_, k_});
   make_room();  // queued prefetches may need victims now that pins are settled
 }
 
-void Simulation::end_kernel() {
-  const TimeNs now = q_.now();
+void Stream::step() {
+  if (done_) return;
+  if (running_ && compute_done_ && direct_pending_ == 0) finish_item();
+  if (done_) return;
+  serve_queue();
+  if (waiting_)
+    try_start();
+  else
+    make_room();
+}
+
+void Stream::finish_item() {
   running_ = false;
+  compute_done_ = false;
+  if (item_recompute_)
+    finish_recompute();
+  else
+    end_kernel();
+}
+
+void Stream::finish_recompute() {
+  const TimeNs now = q_.now();
+  for (TensorId t : recompute_need_) ts_[t].last_access_ns = now;
+  if (ws_held_) unhold(dev_, item_ws_bytes_);
+  ws_held_ = false;
+  if (steady_) {
+    ++r_.recomputes;
+    r_.recompute_ns += now - kernel_start_ns_;
+    if (o_.record_timeline)
+      record_span(index_, "recompute " + w_.tensors[item_tensor_].name, kernel_start_ns_, now);
+  }
+  start_item();
+}
+
+void Stream::end_kernel() {
+  const TimeNs now = q_.now();
   const Kernel& kernel = w_.kernels[k_];
   for (TensorId t : kernel_tensors_[k_]) ts_[t].last_access_ns = now;
   if (ws_held_) unhold(dev_, kernel.workspace_bytes);
   ws_held_ = false;
-  if (o_.record_timeline && steady_)
-    r_.timeline.spans.push_back(
-        {0, kernel.name, kernel_start_ns_ - iter_start_ns_, now - kernel_start_ns_});
+  if (steady_) {
+    r_.direct_access_ns += now - kernel_start_ns_ - kernel.duration_ns;
+    if (o_.record_timeline) record_span(index_, kernel.name, kernel_start_ns_, now);
+  }
   ++pin_epoch_;  // nothing is pinned between kernels
   for (const Action& a : plan_.kernels[k_].after) issue(a);
   for (TensorId t : dies_after_[k_]) release_tensor(t);
@@ -495,7 +748,7 @@ void Simulation::end_kernel() {
   begin_iteration();
 }
 
-void Simulation::begin_iteration() {
+void Stream::begin_iteration() {
   iter_start_ns_ = q_.now();
   steady_ = iter_ + 1 == o_.iterations;
   for (TensorId t = 0; t < ts_.size(); ++t) {
@@ -510,112 +763,203 @@ void Simulation::begin_iteration() {
   begin_kernel(0);
 }
 
-void Simulation::sync_engine() {
-  const TimeNs next = engine_.next_event_ns();
-  if (next == engine_event_ns_) return;
-  if (engine_event_.valid()) q_.cancel(engine_event_);
-  engine_event_ = {};
-  engine_event_ns_ = next;
-  if (next != kNeverNs)
-    engine_event_ = q_.schedule(std::max(next, q_.now()), Event{kEngineTick, 0, 0});
+void Stream::place_initial() {
+  // Persistent tensors start where the plan says; one that does not fit there spills to host,
+  // then SSD, in tensor order.
+  for (TensorId t = 0; t < w_.tensors.size(); ++t) {
+    if (!w_.tensors[t].persistent) continue;
+    TierId tier = resolve_tier(m_, gpu_, plan_.initial_tier(t));
+    if (free_in(tier) < bytes_of(t)) tier = victim_destination(t);
+    hold(tier, bytes_of(t));
+    transition_to(t, ResidencyState::resident(tier));
+  }
 }
 
+void Stream::sum_holdings(std::vector<std::uint64_t>& sum) const {
+  for (TensorId t = 0; t < ts_.size(); ++t) {
+    const ResidencyState& st = ts_[t].res.state();
+    if (st.kind == Kind::resident) sum[st.from] += bytes_of(t);
+    if (st.kind == Kind::moving || st.kind == Kind::releasing) {
+      sum[st.from] += bytes_of(t);
+      sum[st.to] += bytes_of(t);
+    }
+  }
+  if (ws_held_) sum[dev_] += item_ws_bytes_;
+}
+
+/// A whole run: one Stream per GPU over one Shared clock, engine and set of tiers.
+class Simulation {
+ public:
+  /// `plans[i]` is GPU o.gpu + i's plan.
+  Simulation(const Workload& w, const Vitality& v, const Machine& m,
+             const std::vector<const Plan*>& plans, const Policy& policy, const SimOptions& o)
+      : w_(w), v_(v), m_(m), policy_(policy), o_(o), sh_(m, o.gpu_count) {
+    for (std::uint32_t i = 0; i < o.gpu_count; ++i)
+      streams_.push_back(std::make_unique<Stream>(w, v, m, *plans[i], policy, o, sh_, i));
+  }
+
+  Report run();
+
+ private:
+  void check_capacities(bool full) const;
+  bool all_done() const {
+    return std::all_of(streams_.begin(), streams_.end(), [](const auto& s) { return s->done(); });
+  }
+  void merge(Report& r);
+
+  const Workload& w_;
+  const Vitality& v_;
+  const Machine& m_;
+  const Policy& policy_;
+  const SimOptions& o_;
+  Shared sh_;
+  std::vector<std::unique_ptr<Stream>> streams_;
+};
+
 void Simulation::check_capacities(bool full) const {
+  const std::vector<std::uint64_t>& used = sh_.used;
   for (TierId i = 0; i < m_.tiers.size(); ++i)
-    if (used_[i] > m_.tiers[i].capacity_bytes)
+    if (used[i] > m_.tiers[i].capacity_bytes)
       throw InternalError(fmt::format("simulator: tier {} holds {} > capacity {}", m_.tiers[i].name,
-                                      used_[i], m_.tiers[i].capacity_bytes));
+                                      used[i], m_.tiers[i].capacity_bytes));
   if (!full) return;
   std::vector<std::uint64_t> sum(m_.tiers.size(), 0);
-  for (TensorId t = 0; t < ts_.size(); ++t)
-    for (TierId i = 0; i < m_.tiers.size(); ++i)
-      if (ts_[t].res.holds(i)) sum[i] += bytes_of(t);
-  if (ws_held_) sum[dev_] += w_.kernels[k_].workspace_bytes;
+  for (const auto& s : streams_) s->sum_holdings(sum);
   for (TierId i = 0; i < m_.tiers.size(); ++i)
-    if (sum[i] != used_[i])
+    if (sum[i] != used[i])
       throw InternalError(fmt::format("simulator: tier {} accounting {} != sum of tensors {}",
-                                      m_.tiers[i].name, used_[i], sum[i]));
+                                      m_.tiers[i].name, used[i], sum[i]));
+}
+
+void Simulation::merge(Report& r) {
+  // Times are the slowest GPU's, counts and bytes the sum over GPUs (Note [report of a
+  // data-parallel run]).
+  std::size_t slowest = 0;
+  for (std::size_t i = 0; i < streams_.size(); ++i) {
+    const Report& s = streams_[i]->report();
+    r.gpus.push_back({m_.gpus[streams_[i]->gpu()].name, s.iteration_times_ns.back(),
+                      s.iteration_times_ns, s.stall, s.recompute_ns, s.direct_access_ns});
+    if (r.gpus[i].iteration_ns > r.gpus[slowest].iteration_ns) slowest = i;
+    r.demand_fetches += s.demand_fetches;
+    r.demand_fetch_bytes += s.demand_fetch_bytes;
+    r.victim_evictions += s.victim_evictions;
+    r.victim_eviction_bytes += s.victim_eviction_bytes;
+    r.plan_actions_ignored += s.plan_actions_ignored;
+    r.recomputes += s.recomputes;
+    r.direct_access_bytes += s.direct_access_bytes;
+    for (std::size_t l = 0; l < r.links.size(); ++l) {
+      r.links[l].to_slower_bytes += s.links[l].to_slower_bytes;
+      r.links[l].to_faster_bytes += s.links[l].to_faster_bytes;
+    }
+  }
+  const GpuIteration& g = r.gpus[slowest];
+  r.iteration_ns = g.iteration_ns;
+  r.iteration_times_ns = g.iteration_times_ns;
+  r.stall = g.stall;
+  r.recompute_ns = g.recompute_ns;
+  r.direct_access_ns = g.direct_access_ns;
+  r.fraction_of_ideal = r.iteration_ns > 0
+                            ? static_cast<double>(r.ideal_ns) / static_cast<double>(r.iteration_ns)
+                            : 1.0;
+  if (!o_.record_timeline) return;
+  TimeNs origin = kNeverNs;
+  for (const auto& s : streams_) origin = std::min(origin, s->steady_start_ns());
+  for (const auto& s : streams_)
+    for (TimelineSpan span : s->report().timeline.spans) {
+      span.start_ns -= origin;
+      r.timeline.spans.push_back(std::move(span));
+    }
 }
 
 Report Simulation::run() {
-  r_.policy = policy_.name();
-  r_.workload = w_.name;
-  r_.machine = m_.name;
-  r_.ideal_ns = v_.ideal_ns;
-  r_.iterations = o_.iterations;
-  for (const Link& l : m_.links) r_.links.push_back({l.name, 0, 0});
+  Report r;
+  r.policy = policy_.name();
+  r.workload = w_.name;
+  r.machine = m_.name;
+  r.ideal_ns = v_.ideal_ns;
+  r.iterations = o_.iterations;
+  for (const Link& l : m_.links) r.links.push_back({l.name, 0, 0});
   if (o_.record_timeline) {
-    r_.timeline.tracks.push_back(m_.gpus[o_.gpu].name + " compute");
+    for (const auto& s : streams_) r.timeline.tracks.push_back(m_.gpus[s->gpu()].name + " compute");
     for (const Link& l : m_.links) {
-      r_.timeline.tracks.push_back(l.name + " -> " + m_.tiers[l.to].name);
-      r_.timeline.tracks.push_back(l.name + " -> " + m_.tiers[l.from].name);
+      r.timeline.tracks.push_back(l.name + " -> " + m_.tiers[l.to].name);
+      r.timeline.tracks.push_back(l.name + " -> " + m_.tiers[l.from].name);
     }
-  }
-
-  dev_ = m_.gpus[o_.gpu].memory;
-  host_ = m_.host_tier();
-  if (const auto ssds = m_.ssd_tiers(); !ssds.empty()) ssd_ = ssds.front();
-  used_.assign(m_.tiers.size(), 0);
-  peak_.assign(m_.tiers.size(), 0);
-  ts_.resize(w_.tensors.size());
-  kernel_tensors_.reserve(w_.kernels.size());
-  for (const Kernel& k : w_.kernels) kernel_tensors_.push_back(kernel_tensors(k));
-  dies_after_.resize(w_.kernels.size());
-  for (TensorId t = 0; t < w_.tensors.size(); ++t) {
-    ts_[t].res = Residency(t);
-    if (!w_.tensors[t].persistent) dies_after_[v_.tensors[t].last_use].push_back(t);
   }
 
   try {
-    // Persistent tensors start where the plan says; one that does not fit there spills to
-    // host, then SSD, in tensor order.
-    for (TensorId t = 0; t < w_.tensors.size(); ++t) {
-      if (!w_.tensors[t].persistent) continue;
-      TierId tier = resolve_tier(m_, o_.gpu, plan_.initial_tier(t));
-      if (free_in(tier) < bytes_of(t)) tier = victim_destination(t);
-      hold(tier, bytes_of(t));
-      transition_to(t, ResidencyState::resident(tier));
-    }
-    iter_ = 0;
-    begin_iteration();
-    while (!done_) {
-      const std::optional<FiredEvent> e = q_.pop();
-      if (!e)
-        throw InternalError(fmt::format("simulator: no events left at kernel {} (deadlock)", k_));
+    for (auto& s : streams_) s->place_initial();
+    for (auto& s : streams_) s->begin_iteration();
+    while (!all_done()) {
+      const std::optional<FiredEvent> e = sh_.q.pop();
+      if (!e) throw InternalError("simulator: no events left before every GPU finished (deadlock)");
       if (e->event.kind == kEngineTick) {
-        engine_event_ = {};
-        engine_event_ns_ = kNeverNs;
-        for (const Completion& c : engine_.advance(e->time_ns)) on_copy_done(c);
-        sync_engine();
+        sh_.engine_event = {};
+        sh_.engine_event_ns = kNeverNs;
+        for (const Completion& c : sh_.engine.advance(e->time_ns)) {
+          const XferInfo info = sh_.xfers[static_cast<std::uint32_t>(c.id.value & 0xffffffffu)];
+          streams_[info.stream]->on_transfer_done(c, info);
+        }
+        sh_.sync_engine();
       } else if (e->event.kind == kKernelEnd) {
-        end_kernel();
+        streams_[e->event.index]->on_kernel_event();
       }
-      if (!done_) {
-        serve_queue();
-        if (waiting_)
-          try_start();
-        else
-          make_room();
-      }
+      for (auto& s : streams_) s->step();
       if (o_.check_every_event) check_capacities(true);
     }
     check_capacities(true);
-    engine_.check_invariants();
+    sh_.engine.check_invariants();
   } catch (const Infeasible& e) {
-    r_.feasible = false;
-    r_.infeasible_reason = e.reason;
+    r.feasible = false;
+    r.infeasible_reason = e.reason;
   }
   for (TierId i = 0; i < m_.tiers.size(); ++i)
-    r_.tiers.push_back({m_.tiers[i].name, m_.tiers[i].kind, m_.tiers[i].capacity_bytes, peak_[i]});
-  if (r_.feasible) {
-    r_.iteration_ns = r_.iteration_times_ns.back();
-    r_.fraction_of_ideal = r_.iteration_ns > 0 ? static_cast<double>(r_.ideal_ns) /
-                                                     static_cast<double>(r_.iteration_ns)
-                                               : 1.0;
+    r.tiers.push_back(
+        {m_.tiers[i].name, m_.tiers[i].kind, m_.tiers[i].capacity_bytes, sh_.peak[i]});
+  if (r.feasible) {
+    merge(r);
   } else {
-    r_.timeline = {};
+    r.timeline = {};
   }
-  return r_;
+  return r;
+}
+
+/// Validates, checks every GPU's working set, and runs.
+Report simulate_plans(const Workload& w, const Vitality& v, const Machine& m,
+                      const std::vector<const Plan*>& plans, const Policy& policy,
+                      const SimOptions& options) {
+  for (std::size_t i = 0; i < plans.size(); ++i)
+    if (i == 0 || plans[i] != plans[i - 1]) validate(*plans[i], w, m);
+  for (std::uint32_t i = 0; i < options.gpu_count; ++i) {
+    const std::string shortfall = working_set_shortfall(w, m, options.gpu + i);
+    if (shortfall.empty()) continue;
+    Report r;
+    r.policy = policy.name();
+    r.workload = w.name;
+    r.machine = m.name;
+    r.feasible = false;
+    r.infeasible_reason = shortfall;
+    r.ideal_ns = v.ideal_ns;
+    r.iterations = 0;
+    return r;
+  }
+  Simulation sim(w, v, m, plans, policy, options);
+  return sim.run();
+}
+
+/// Checks the options against the machine; throws InvalidInput naming the machine.
+void check_options(const Machine& m, const SimOptions& o) {
+  if (o.iterations == 0) throw InvalidInput("simulate: iterations must be at least 1");
+  if (o.gpu_count == 0) throw InvalidInput("simulate: gpu_count must be at least 1");
+  if (o.gpu >= m.gpus.size())
+    throw InvalidInput(fmt::format("simulate: machine {} has no GPU {} (it has {})", m.name, o.gpu,
+                                   m.gpus.size()));
+  if (std::uint64_t{o.gpu} + o.gpu_count > m.gpus.size())
+    throw InvalidInput(fmt::format(
+        "simulate: {} GPUs from GPU {} need GPUs {}..{}, but machine {} has {} GPU{}; use "
+        "fewer GPUs or a machine with more",
+        o.gpu_count, o.gpu, o.gpu, std::uint64_t{o.gpu} + o.gpu_count - 1, m.name, m.gpus.size(),
+        m.gpus.size() == 1 ? "" : "s"));
 }
 
 }  // namespace
@@ -635,37 +979,29 @@ std::string working_set_shortfall(const Workload& w, const Machine& m, GpuId gpu
   return {};
 }
 
+Report simulate(const Workload& w, const Vitality& v, const Machine& m, std::span<const Plan> plans,
+                const Policy& policy, const SimOptions& options) {
+  check_options(m, options);
+  if (plans.size() != options.gpu_count)
+    throw InvalidInput(fmt::format("simulate: {} plans for {} GPUs; give one plan per GPU",
+                                   plans.size(), options.gpu_count));
+  std::vector<const Plan*> ptrs;
+  for (const Plan& p : plans) ptrs.push_back(&p);
+  return simulate_plans(w, v, m, ptrs, policy, options);
+}
+
 Report simulate(const Workload& w, const Vitality& v, const Machine& m, const Plan& plan,
                 const Policy& policy, const SimOptions& options) {
-  if (options.iterations == 0) throw InvalidInput("simulate: iterations must be at least 1");
-  if (options.gpu >= m.gpus.size())
-    throw InvalidInput(fmt::format("simulate: machine {} has no GPU {} (it has {})", m.name,
-                                   options.gpu, m.gpus.size()));
-  if (options.gpu_count != 1)
-    throw Unsupported(
-        fmt::format("simulate: data-parallel runs on {} GPUs are not simulated yet; use one GPU",
-                    options.gpu_count));
-  validate(plan, w, m);
-  const std::string shortfall = working_set_shortfall(w, m, options.gpu);
-  if (!shortfall.empty()) {
-    Report r;
-    r.policy = policy.name();
-    r.workload = w.name;
-    r.machine = m.name;
-    r.feasible = false;
-    r.infeasible_reason = shortfall;
-    r.ideal_ns = v.ideal_ns;
-    r.iterations = 0;
-    return r;
-  }
-  Simulation sim(w, v, m, plan, policy, options);
-  return sim.run();
+  check_options(m, options);
+  return simulate_plans(w, v, m, std::vector<const Plan*>(options.gpu_count, &plan), policy,
+                        options);
 }
 
 Report run_policy(const Workload& w, const Vitality& v, const Machine& m, const Policy& policy,
                   const SimOptions& options) {
-  const Plan plan = policy.plan(w, v, m);
-  return simulate(w, v, m, plan, policy, options);
+  check_options(m, options);
+  const std::vector<Plan> plans = policy.plans(w, v, m, options.gpu, options.gpu_count);
+  return simulate(w, v, m, plans, policy, options);
 }
 
 }  // namespace strata::sim

@@ -16,6 +16,7 @@ void add_sim(CLI::App& app, const Paths& paths) {
     std::string policy = "ideal";
     std::uint32_t iterations = 3;
     std::uint32_t gpu = 0;
+    std::uint32_t gpus = 1;
     bool json = false;
     std::string timeline;
   };
@@ -33,8 +34,14 @@ void add_sim(CLI::App& app, const Paths& paths) {
                   "iterations to simulate; the last (steady state) is reported")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1000u));
-  cmd->add_option("--gpu", args->gpu, "which GPU of the machine runs the plan")
+  cmd->add_option("--gpu", args->gpu,
+                  "which GPU of the machine runs the plan (the first of --gpus)")
       ->capture_default_str();
+  cmd->add_option("--gpus", args->gpus,
+                  "data parallel: GPUs --gpu .. --gpu + N - 1 each run their own copy of the "
+                  "workload, sharing host, SSD and buses (no all-reduce is modelled)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("--json", args->json, "print the report as one JSON object");
   cmd->add_option("--timeline", args->timeline,
                   "write the steady-state iteration as Chrome trace JSON (open in Perfetto)");
@@ -43,6 +50,7 @@ void add_sim(CLI::App& app, const Paths& paths) {
       "  strata sim g10:BERT-256 --machine g10-a100 --policy g10-plan:BERT-256\n"
       "  strata sim g10:VIT-1024 --policy ideal --json\n"
       "  strata sim g10:ResNet152-768 --policy g10-plan:ResNet152-768 --timeline r.json\n"
+      "  strata sim model:resnet50 --batch 256 --machine h100x8-node --gpus 8\n"
       "A g10-plan:<name> that is not a path is looked up in the G10 folders, like g10:<name>.");
   cmd->callback([args, &paths] {
     const LoadedWorkload loaded = load(args->workload, paths);
@@ -52,6 +60,7 @@ void add_sim(CLI::App& app, const Paths& paths) {
     sim::SimOptions options;
     options.iterations = args->iterations;
     options.gpu = args->gpu;
+    options.gpu_count = args->gpus;
     options.record_timeline = !args->timeline.empty();
     const sim::Report report =
         sim::run_policy(loaded.workload, vitality, loaded.machine, *policy, options);

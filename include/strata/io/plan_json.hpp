@@ -6,11 +6,15 @@
 ///  "kernel_count": N,
 ///  "initial": [{"tensor": id, "tier": "host"}],                  (ascending tensor ids)
 ///  "actions": [{"kernel": k, "when": "before"|"after", "op": "prefetch"|"evict"|"release"|
-///               "recompute", "tensor": id, "to": "device"|"host"|"ssd"|"pmem"}]}
+///               "recompute", "tensor": id, "to": "device"|"host"|"ssd"|"pmem"}],
+///  "direct": [{"kernel": k, "tensor": id, "tier": "host"|"ssd"|"pmem"}]}   (optional)
 /// `actions` lists kernels ascending, each kernel's `before` actions then its `after` actions,
-/// each in issue order; `to` is omitted for release. A flat list keeps files small (most kernels
-/// have no action) and line-diffable when indented. Errors name the file and the JSON path of
-/// the bad value ("plan.json: $.actions[3].kernel is 1500; the plan has 1369 kernels").
+/// each in issue order; `to` is omitted for release. `direct` (Note [direct access] in plan.hpp)
+/// lists kernels ascending, each kernel's in list order; it is written only when a plan has
+/// direct accesses, so plans without them read and write exactly as before. A flat list keeps files
+/// small (most kernels have no action) and line-diffable when indented. Errors name the file and
+/// the JSON path of the bad value ("plan.json: $.actions[3].kernel is 1500; the plan has 1369
+/// kernels").
 
 #include <filesystem>
 #include <string>

@@ -21,7 +21,18 @@
 /// - prefetch(t, device): bring t into GPU memory; for a tensor not yet born, allocate it there.
 /// - evict(t, host|ssd|pmem): copy t out of GPU memory and free it there when the copy is done.
 /// - release(t): t is dead; free it wherever it is (no copy). `to` is unused and must be device.
-/// - recompute(t): re-run t's producer instead of fetching t; t ends up in GPU memory.
+/// - recompute(t): re-run t's producer instead of fetching t; t ends up in GPU memory. It runs
+///   on the compute stream before the next kernel (the kernel of a `before` list, the one after
+///   the kernel of an `after` list). A tensor that will be recomputed may be released while it
+///   is still live: validate() accepts a release before the tensor's last use only if a
+///   recompute of it follows, at or before its next use.
+///
+/// Note [direct access]: `KernelActions::direct` lists tensors the kernel reads (and, if it
+/// writes them, writes) in place in a slower tier over a link with `direct_access` (zero-copy
+/// host memory over PCIe, a CPU loading from Optane) instead of having them in device memory.
+/// If the tensor is resident in that tier when the kernel starts, it stays there and its bytes
+/// cross the link while the kernel runs; otherwise (on the device, or elsewhere) it is treated
+/// as an ordinary operand.
 
 #include <cstdint>
 #include <map>
@@ -55,12 +66,23 @@ struct Action {
   friend auto operator<=>(const Action&, const Action&) = default;
 };
 
+/// @brief A kernel reads (and writes, if it is an output) `tensor` in place in `tier`. See
+/// Note [direct access].
+struct DirectAccess {
+  TensorId tensor = 0;
+  TierKind tier = TierKind::host;  ///< never device
+
+  friend bool operator==(const DirectAccess&, const DirectAccess&) = default;
+  friend auto operator<=>(const DirectAccess&, const DirectAccess&) = default;
+};
+
 /// @brief The actions issued around one kernel.
 struct KernelActions {
-  std::vector<Action> before;  ///< issued when the kernel is about to start
-  std::vector<Action> after;   ///< issued when the kernel has ended
+  std::vector<Action> before;        ///< issued when the kernel is about to start
+  std::vector<Action> after;         ///< issued when the kernel has ended
+  std::vector<DirectAccess> direct;  ///< operands accessed in place while it runs
 
-  bool empty() const { return before.empty() && after.empty(); }
+  bool empty() const { return before.empty() && after.empty() && direct.empty(); }
   friend bool operator==(const KernelActions&, const KernelActions&) = default;
 };
 
@@ -77,8 +99,10 @@ struct Plan {
 
   /// @brief The tier `t` starts the iteration in (device unless `initial` says otherwise).
   TierKind initial_tier(TensorId t) const;
-  /// @brief Number of actions over all kernels.
+  /// @brief Number of actions over all kernels (direct accesses not included).
   std::size_t action_count() const;
+  /// @brief Number of direct accesses over all kernels.
+  std::size_t direct_count() const;
 
   friend bool operator==(const Plan&, const Plan&) = default;
 };
@@ -89,9 +113,13 @@ Plan make_empty_plan(const Workload& w, std::string name, std::string policy);
 /// @brief Checks a plan against the workload and machine it is meant for; throws InvalidInput
 /// naming the kernel and tensor at fault: wrong kernel count, tensors that do not exist,
 /// non-persistent tensors in `initial`, tiers the machine lacks, prefetch not to the device,
-/// evict to the device, release with a tier, recompute of a tensor with no producer or of a
-/// persistent one, moving (prefetch/evict/recompute) a non-persistent tensor after its last use,
-/// releasing it before its last use has ended, and releasing a persistent tensor.
+/// evict to the device, release with a tier, recompute of a tensor with no producer, of a
+/// persistent one, of one whose producer reads it, before its producer ran, or while one of
+/// the producer's non-persistent inputs is already dead, moving (prefetch/evict/recompute) a
+/// non-persistent tensor after its last use, releasing it before its last use has ended unless
+/// a recompute of it follows at or before its next use, releasing a persistent tensor, and a
+/// direct access to a tensor the kernel does not use, listed twice, on the device, or over a
+/// link without `direct_access` from any GPU's memory (Note [direct access]).
 void validate(const Plan& p, const Workload& w, const Machine& m);
 
 /// @brief The TierId of `kind` as seen from `gpu`: its own memory for device, the host tier,
@@ -100,7 +128,8 @@ TierId resolve_tier(const Machine& m, GpuId gpu, TierKind kind);
 
 /// @brief One line per action: "before kernel 12 (Conv2d_Forward): evict tensor9 -> ssd".
 /// Initial placements first ("initial: tensor9 in ssd"). With a workload, kernel and tensor
-/// names are printed; without, ids ("kernel 12", "tensor #9").
+/// names are printed; without, ids ("kernel 12", "tensor #9"). Direct accesses print as
+/// "during kernel 12 (Conv2d_Forward): direct tensor9 in host".
 std::string to_text(const Plan& p, const Workload* w = nullptr);
 
 /// @brief One difference between two plans: an action (or initial placement) present in one
@@ -108,20 +137,24 @@ std::string to_text(const Plan& p, const Workload* w = nullptr);
 /// ignored: issue order within a slot does not change what is moved).
 struct PlanDifference {
   enum class Side : std::uint8_t { only_in_a, only_in_b };
-  enum class Slot : std::uint8_t { initial, before, after };
+  enum class Slot : std::uint8_t { initial, before, after, direct };
   Side side = Side::only_in_a;
   Slot slot = Slot::before;
   KernelId kernel = 0;  ///< unused for Slot::initial
-  Action action;        ///< for Slot::initial: tensor and `to` = its initial tier
+  /// For Slot::initial: tensor and `to` = its initial tier; for Slot::direct: tensor and `to`
+  /// = the tier accessed in place (kind prefetch, unused).
+  Action action;
 
   friend bool operator==(const PlanDifference&, const PlanDifference&) = default;
 };
 
 /// @brief Differences between two plans of the same workload, ordered by slot (initial first,
-/// then kernels ascending, before ahead of after). Throws InvalidInput if the kernel counts differ.
+/// then kernels ascending, before ahead of after ahead of direct). Throws InvalidInput if the
+/// kernel counts differ.
 std::vector<PlanDifference> diff(const Plan& a, const Plan& b);
 
-/// @brief diff() as text: "- before kernel 3: evict tensor9 -> ssd" / "+ ..."; "" if equal.
+/// @brief diff() as text: "- before kernel 3: evict tensor9 -> ssd" / "+ during kernel 3:
+/// direct tensor9 in host"; "" if equal.
 std::string diff_text(const Plan& a, const Plan& b, const Workload* w = nullptr);
 
 }  // namespace strata

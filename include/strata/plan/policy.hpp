@@ -55,6 +55,12 @@ class Policy {
   virtual std::string name() const = 0;
   /// @brief The plan for one iteration of `w` on `m` (one GPU's view; see Note [plan tiers]).
   virtual Plan plan(const Workload& w, const Vitality& v, const Machine& m) const = 0;
+  /// @brief One plan per GPU for a data-parallel run on GPUs first_gpu .. first_gpu +
+  /// gpu_count - 1 of `m` (element i is for GPU first_gpu + i); each GPU runs its own copy of
+  /// the workload. A policy that knows the GPUs share buses may stagger them (vdnn-multi,
+  /// strata). Default: gpu_count copies of plan().
+  virtual std::vector<Plan> plans(const Workload& w, const Vitality& v, const Machine& m,
+                                  GpuId first_gpu, std::uint32_t gpu_count) const;
   /// @brief Index into `r.candidates` of the tensor to evict next, or nullopt if there is none.
   /// Default: least recently used (smallest last_access_ns, then smallest tensor id).
   virtual std::optional<std::size_t> choose_victim(const VictimRequest& r) const;

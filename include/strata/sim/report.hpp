@@ -7,6 +7,14 @@
 ///
 /// An infeasible run (a kernel's working set does not fit the device, a tier overflows) has
 /// feasible = false and a reason; its times are not numbers (JSON null, "-" in the table).
+///
+/// Note [report of a data-parallel run]: with several GPUs, every GPU has its own steady-state
+/// iteration (Report::gpus). The report's times (iteration_ns, iteration_times_ns, stall,
+/// recompute_ns, direct_access_ns) are those of the slowest GPU (the lowest index on a tie), so
+/// that iteration_ns = ideal_ns + stall.total_ns() + recompute_ns + direct_access_ns holds for
+/// the report as for each GPU; its counts and bytes (demand fetches, victim evictions, ignored
+/// hints, recomputes, direct-access bytes, link traffic) are sums over all GPUs' steady-state
+/// iterations.
 
 #include <cstdint>
 #include <string>
@@ -64,14 +72,29 @@ struct TimelineSpan {
 
 /// @brief What happened in the steady-state iteration, for Perfetto / chrome://tracing.
 struct Timeline {
-  std::vector<std::string> tracks;  ///< track 0 is the compute stream, then link directions
+  /// One compute track per simulated GPU (in GPU order), then two per link (its forward and
+  /// reverse direction). Times are from the start of the earliest steady-state iteration.
+  std::vector<std::string> tracks;
   std::vector<TimelineSpan> spans;
 
   bool empty() const { return spans.empty(); }
   friend bool operator==(const Timeline&, const Timeline&) = default;
 };
 
-/// @brief The result of simulating (or running) a plan.
+/// @brief One GPU's steady state in a (possibly data-parallel) run.
+struct GpuIteration {
+  std::string gpu;                               ///< the machine's name of the GPU
+  std::int64_t iteration_ns = 0;                 ///< its steady-state (last) iteration
+  std::vector<std::int64_t> iteration_times_ns;  ///< every iteration, first to last
+  StallBreakdown stall;                          ///< its steady-state iteration
+  std::int64_t recompute_ns = 0;                 ///< compute-stream time spent re-running producers
+  std::int64_t direct_access_ns = 0;  ///< kernel time beyond compute, waiting for in-place bytes
+
+  friend bool operator==(const GpuIteration&, const GpuIteration&) = default;
+};
+
+/// @brief The result of simulating (or running) a plan. See Note [report of a data-parallel
+/// run] for how several GPUs are summarised.
 struct Report {
   std::string policy;
   std::string workload;
@@ -79,7 +102,7 @@ struct Report {
   bool feasible = true;
   std::string infeasible_reason;  ///< names the kernel or tier and how many bytes are missing
 
-  std::int64_t iteration_ns = 0;                 ///< steady state (the last iteration simulated)
+  std::int64_t iteration_ns = 0;                 ///< steady state (the last iteration), slowest GPU
   std::int64_t ideal_ns = 0;                     ///< sum of kernel durations (unlimited memory)
   double fraction_of_ideal = 0;                  ///< ideal_ns / iteration_ns
   std::uint32_t iterations = 0;                  ///< iterations simulated
@@ -91,7 +114,13 @@ struct Report {
   std::uint64_t victim_evictions = 0;  ///< steady state: evictions chosen by choose_victim
   std::uint64_t victim_eviction_bytes = 0;
   std::uint64_t plan_actions_ignored =
-      0;                           ///< steady state: hints that did not apply (G10 semantics)
+      0;                          ///< steady state: hints that did not apply (G10 semantics)
+  std::uint64_t recomputes = 0;   ///< steady state: tensors recomputed (plan recompute actions)
+  std::int64_t recompute_ns = 0;  ///< steady state: time the stream spent recomputing
+  std::uint64_t direct_access_bytes = 0;  ///< steady state: bytes kernels moved in place
+  /// steady state: time kernels ran beyond their compute time, waiting for in-place bytes
+  std::int64_t direct_access_ns = 0;
+  std::vector<GpuIteration> gpus;  ///< one per simulated GPU, in GPU order (empty if infeasible)
   std::vector<LinkTraffic> links;  ///< steady-state iteration, one per machine link
   std::vector<TierPeak> tiers;     ///< whole run, one per machine tier
 

@@ -3,8 +3,8 @@
 /// @brief Executes a Plan for a Workload on one GPU of a Machine and reports how long the
 /// steady-state iteration takes and why.
 ///
-/// Note [simulator model]: one compute stream runs the kernels in order, iteration after
-/// iteration (SimOptions::iterations; the last is the steady state that is reported).
+/// Note [simulator model]: one compute stream per GPU runs the kernels in order, iteration
+/// after iteration (SimOptions::iterations; the last is the steady state that is reported).
 /// - Before kernel k starts, the plan's `before[k]` actions are issued; when it ends, its
 ///   `after[k]`. Issuing never waits. prefetch = a transfer from the tensor's tier to the device
 ///   over the link between them (route_for); an unborn tensor is allocated on the device
@@ -13,8 +13,8 @@
 ///   in-flight copy finishes. Hints that do not apply (evict of a tensor not on the device,
 ///   prefetch of one already there or on its way) are ignored and counted, as in G10.
 /// - Kernel k starts when every tensor it reads or writes is resident on the device and its
-///   workspace is allocated. A tensor on another tier is fetched on demand (a fault: one
-///   FaultModel::batch_latency_ns of handling plus the transfer, tensor-granular); a tensor
+///   workspace is allocated. A tensor on another tier is fetched on demand (a fault: handling
+///   per batch of pages, sim/fault_model.hpp, plus the transfer, tensor-granular); a tensor
 ///   being evicted has its eviction cancelled; an unborn tensor is allocated.
 /// - Device space is granted to requests in order: the running kernel's needs first, then plan
 ///   prefetches first-in first-out (a prefetch that does not fit waits, blocking later ones).
@@ -29,9 +29,27 @@
 /// - Capacities are never exceeded: every grant checks them; with SimOptions::check_every_event
 ///   (default: on in debug builds) all tiers are re-summed and checked after every event, and
 ///   always at the end. A kernel whose own working set exceeds the device is infeasible.
-/// Deterministic: no hash-map iteration, no wall clock; ties go by tensor id and issue order.
+/// - recompute(t) (Note [plan action timing]) re-runs t's producer on the compute stream before
+///   the next kernel, for the producer's duration_ns: it waits, like a kernel, until the
+///   producer's inputs are on the device (fetched on demand if not, counted as stalls) and t is
+///   allocated there; any copy of t elsewhere is dropped. Only t is materialised (a producer's
+///   other outputs are not rewritten). Its time is Report::recompute_ns.
+/// - Direct access (Note [direct access] in plan.hpp): an operand resident in the tier the plan
+///   names stays there; when the kernel starts, its bytes start crossing the link (toward the
+///   device for an input, away for an output, both for one that is both) as transfers sharing
+///   links and buses with everything else; the kernel ends at max(compute time, last such
+///   transfer). The extra time is Report::direct_access_ns; the bytes count as link traffic.
+/// - Data parallel (SimOptions::gpu_count > 1): every GPU runs its own copy of the workload
+///   under its own plan: its own stream, device tier and residency of every tensor. Host and
+///   SSD tiers (capacity included), links' buses and tiers' read/write sides are shared through
+///   one transfer engine. Gradient all-reduce between GPUs is not modelled. See Note [report of
+///   a data-parallel run] for what the report says.
+/// Deterministic: no hash-map iteration, no wall clock; ties go by tensor id and issue order,
+/// and GPUs are stepped in index order after every event.
 
 #include <cstdint>
+#include <span>
+#include <string>
 
 #include "strata/analysis/vitality.hpp"
 #include "strata/machine/machine.hpp"
@@ -60,15 +78,22 @@ struct SimOptions {
 /// exceed the GPU's memory, as a reason string; empty if every kernel fits.
 std::string working_set_shortfall(const Workload& w, const Machine& m, GpuId gpu);
 
-/// @brief Simulates `plan` (made by `policy` for `w`) on GPU `options.gpu` of `m`.
-/// Throws InvalidInput for a plan that does not validate against the workload and machine, and
-/// Unsupported for what the model does not cover yet (recompute, a tier with no direct link to
-/// the device). An infeasible run is a Report with feasible = false, not an exception.
+/// @brief Simulates `plan` (made by `policy` for `w`) on GPU `options.gpu` of `m`, or the same
+/// plan on each of `options.gpu_count` GPUs. Throws InvalidInput for options the machine cannot
+/// serve (a GPU it lacks, more GPUs than it has, naming the machine) and for a plan that does
+/// not validate against the workload and machine, and Unsupported for what the model does not
+/// cover yet (a tier with no direct link to the device). An infeasible run is a Report with
+/// feasible = false, not an exception.
 Report simulate(const Workload& w, const Vitality& v, const Machine& m, const Plan& plan,
                 const Policy& policy, const SimOptions& options = {});
 
-/// @brief Plans with `policy` and simulates the plan: what `strata sim`, `compare` and `sweep`
-/// run for one (workload, machine, policy).
+/// @brief Data parallel: `plans[i]` runs on GPU options.gpu + i; plans.size() must equal
+/// options.gpu_count (InvalidInput otherwise).
+Report simulate(const Workload& w, const Vitality& v, const Machine& m, std::span<const Plan> plans,
+                const Policy& policy, const SimOptions& options = {});
+
+/// @brief Plans with `policy` (Policy::plans, one plan per GPU) and simulates the plans: what
+/// `strata sim`, `compare` and `sweep` run for one (workload, machine, policy).
 Report run_policy(const Workload& w, const Vitality& v, const Machine& m, const Policy& policy,
                   const SimOptions& options = {});
 

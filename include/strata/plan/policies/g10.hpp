@@ -1,0 +1,88 @@
+#pragma once
+/// @file g10.hpp
+/// @brief The `g10` policy: G10's planner (Zhang et al., MICRO'23), reimplemented on strata's
+/// vitality analysis, with LRU demand paging behind the plan.
+///
+/// Note [g10 planner]: G10 plans one iteration ahead from each tensor's inactive periods.
+/// 1. Allocation and release: every non-persistent tensor is allocated (a prefetch of an unborn
+///    tensor) shortly before its first use and released right after its last use. A per-kernel
+///    estimate of GPU-resident bytes starts from "every tensor resident at every kernel" and
+///    drops by each tensor's bytes outside its lifetime (G10 stops once the estimate fits).
+/// 2. Eviction: while some kernel's estimate exceeds `memory_fraction` of GPU memory, the
+///    inactive period whose eviction removes the most memory *pressure area* (bytes x time spent
+///    above GPU memory, counted between the moments half the tensor could be out and half back
+///    in) is chosen next, greedily; planning stops when no period has any such area left (as
+///    G10 does when its sorted list starts with a period already handled). A period long enough for
+///    an SSD round trip goes to the SSD, unless the SSD's eviction bandwidth is already booked at
+///    that point and host memory has room, when it goes to the host; one long enough only for a
+///    host round trip goes to the host if host memory has room; a shorter one stays. Bandwidth is
+///    booked per kernel and direction on both links (an SSD transfer also uses the PCIe port it
+///    shares with the host link), and host memory per kernel. A period that wraps around the
+///    iteration (a persistent tensor idle from its last use to its first use in the next iteration)
+///    is timed by its ideal duration.
+/// 3. Prefetch: each evicted period's prefetch starts where the booked fetch bandwidth lets it
+///    finish by the next use, then moves earlier kernel by kernel while the estimate there is
+///    under the line, as early as capacity allows (not before the eviction has finished).
+/// Whatever the plan misses is demand-paged by the executor with LRU victims (Policy default).
+/// All rates and capacities come from the Machine; differences from G10's artifact are listed in
+/// docs/policies.md.
+
+#include <cstdint>
+#include <string>
+
+#include "strata/plan/policy.hpp"
+
+namespace strata {
+
+/// @brief The planner's own constants (G10's defaults; not properties of the machine).
+struct G10Options {
+  /// Plan until every kernel's estimated resident bytes are at most this fraction of GPU
+  /// memory (G10: 0.99).
+  double memory_fraction = 0.99;
+  /// Safety margin on a prefetch's lead time and a round trip, as a fraction of one movement
+  /// (G10's delta_parameter: 0.5).
+  double prefetch_margin = 0.5;
+  /// Time to allocate one byte on the GPU, which sets how early a tensor is allocated before its
+  /// first use (G10's GPU_malloc_uspB = 0.000000814 us/B).
+  double allocation_ns_per_byte = 0.000814;
+  /// G10's artifact stops evicting at the first chosen period that is too short for any round
+  /// trip: it never marks that period as handled, so every later round picks it again and does
+  /// nothing. true reproduces that (what G10's published results come from); false skips the
+  /// period and goes on to the next.
+  bool stop_at_too_short = true;
+};
+
+/// @brief What the planner decided, for tests and reports.
+struct G10PlanStats {
+  std::size_t inactive_periods = 0;   ///< periods considered (idle for two kernels or more)
+  std::size_t evicted_to_host = 0;    ///< periods evicted to host memory
+  std::size_t evicted_to_ssd = 0;     ///< periods evicted to the SSD
+  std::size_t too_short = 0;          ///< chosen, but too short for any round trip
+  std::size_t no_room = 0;            ///< chosen, but no bandwidth or host room for it
+  std::size_t kernels_over_line = 0;  ///< kernels still over the line after planning
+};
+
+/// @brief A plan and how it was reached.
+struct G10PlanResult {
+  Plan plan;
+  G10PlanStats stats;
+};
+
+/// @brief Runs the planner of Note [g10 planner] for `w` on one GPU of `m` (the smallest GPU
+/// memory of the machine). Throws InvalidInput if the machine has neither a host nor an SSD tier
+/// linked to the GPU while the workload does not fit in GPU memory.
+G10PlanResult plan_g10(const Workload& w, const Vitality& v, const Machine& m,
+                       const G10Options& options = {});
+
+/// @brief G10's plan with LRU demand paging behind it. See Note [g10 planner].
+class G10Policy final : public Policy {
+ public:
+  explicit G10Policy(G10Options options = {}) : options_(options) {}
+  std::string name() const override { return "g10"; }
+  Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
+
+ private:
+  G10Options options_;
+};
+
+}  // namespace strata

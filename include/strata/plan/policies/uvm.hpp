@@ -1,0 +1,19 @@
+#pragma once
+/// @file uvm.hpp
+/// @brief `uvm`: CUDA Unified Memory / Linux HMM demand paging. No plan: every tensor that is
+/// not in GPU memory when a kernel needs it is faulted in (sim/fault_model.hpp), and room is made
+/// by evicting the least recently used tensors (to host, then to SSD when host is full; the
+/// executor decides where). G10's "Base UVM" baseline. See docs/policies.md.
+
+#include "strata/plan/policy.hpp"
+
+namespace strata {
+
+/// @brief Demand paging with LRU eviction: an empty plan plus Policy's default choose_victim.
+class UvmPolicy final : public Policy {
+ public:
+  std::string name() const override { return "uvm"; }
+  Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
+};
+
+}  // namespace strata

@@ -1,0 +1,453 @@
+#include "strata/plan/policies/g10.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <queue>
+#include <utility>
+#include <vector>
+
+#include "g10_budget.hpp"
+#include "g10_estimate.hpp"
+#include "strata/core/error.hpp"
+#include "strata/core/units.hpp"
+
+namespace strata {
+namespace {
+
+using g10::Path;
+using g10::ResidentEstimate;
+using g10::TransferBudget;
+
+/// The GPU the plan is made for and the paths from its memory to the tiers below.
+struct DeviceView {
+  GpuId gpu = 0;
+  TierId device = 0;
+  std::uint64_t capacity_bytes = 0;
+  std::optional<LinkId> link[2];  ///< host, ssd
+  TierId tier[2] = {0, 0};        ///< host, ssd (valid where link is)
+  double evict_bytes_per_ns[2] = {0, 0};
+  double fetch_bytes_per_ns[2] = {0, 0};
+  double shared_bytes_per_ns = 0;  ///< a bus both links cross; 0 if none
+  std::uint64_t host_capacity_bytes = 0;
+
+  bool has(Path p) const { return link[p == Path::host ? 0 : 1].has_value(); }
+};
+
+std::size_t at(Path p) { return p == Path::host ? 0 : 1; }
+
+DeviceView view_of(const Machine& m) {
+  if (m.gpus.empty())
+    throw InvalidInput("policy g10: machine '" + m.name +
+                       "' has no GPU; the plan is made for one GPU's memory");
+  DeviceView d;
+  // Plans are one GPU's view (Note [plan tiers]); plan for the smallest GPU memory.
+  for (GpuId g = 0; g < m.gpus.size(); ++g) {
+    const std::uint64_t cap = m.tiers[m.gpus[g].memory].capacity_bytes;
+    if (g == 0 || cap < d.capacity_bytes) {
+      d.gpu = g;
+      d.capacity_bytes = cap;
+    }
+  }
+  d.device = m.gpus[d.gpu].memory;
+  const std::optional<TierId> lower[2] = {
+      m.host_tier(),
+      m.ssd_tiers().empty() ? std::nullopt : std::optional<TierId>(m.ssd_tiers().front())};
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (!lower[i]) continue;
+    d.link[i] = m.link_between(d.device, *lower[i]);
+    if (!d.link[i]) continue;
+    d.tier[i] = *lower[i];
+    d.evict_bytes_per_ns[i] = uncontended_bytes_per_s(m, *d.link[i], d.device) / 1e9;
+    d.fetch_bytes_per_ns[i] = uncontended_bytes_per_s(m, *d.link[i], *lower[i]) / 1e9;
+  }
+  if (d.link[0]) d.host_capacity_bytes = m.tiers[d.tier[0]].capacity_bytes;
+  if (d.link[0] && d.link[1])
+    for (BusId a : m.links[*d.link[0]].buses)
+      for (BusId b : m.links[*d.link[1]].buses)
+        if (a == b) {
+          const double rate = m.buses[a].bytes_per_s / 1e9;
+          if (d.shared_bytes_per_ns == 0 || rate < d.shared_bytes_per_ns)
+            d.shared_bytes_per_ns = rate;
+        }
+  return d;
+}
+
+/// An inactive period in G10's kernel indexing: idle from the start of kernel `a` to the start
+/// of kernel `b` (b + kernel count when it wraps around the iteration).
+struct Period {
+  TensorId tensor = 0;
+  std::int64_t bytes = 0;
+  std::size_t a = 0;
+  std::size_t b = 0;
+  bool looped = false;
+  std::int64_t time_ns = 0;  ///< ideal duration
+};
+
+struct HeapEntry {
+  double area = 0;
+  double tie = 0;  ///< bytes x duration: G10's tie-break
+  std::uint32_t period = 0;
+};
+struct HeapLess {
+  bool operator()(const HeapEntry& x, const HeapEntry& y) const {
+    if (x.area != y.area) return x.area < y.area;
+    if (x.tie != y.tie) return x.tie < y.tie;
+    return x.period > y.period;
+  }
+};
+
+/// Where a prefetch of an evicted, non-wrapping period may go, decided after all evictions.
+struct LocalPrefetch {
+  std::size_t period = 0;
+  std::size_t latest = 0;  ///< where the booked fetch bandwidth starts it
+  std::size_t evicted_by = 0;
+};
+
+/// Issue slot k < n is `before` kernel k; slot n is `after` the last kernel.
+struct SlotAction {
+  std::size_t slot = 0;
+  Action action;
+};
+
+int issue_rank(ActionKind k) {
+  switch (k) {
+    case ActionKind::release: return 0;
+    case ActionKind::evict: return 1;
+    default: return 2;
+  }
+}
+
+class Planner {
+ public:
+  Planner(const Workload& w, const Vitality& v, const Machine& m, const G10Options& o)
+      : w_(w),
+        v_(v),
+        m_(m),
+        o_(o),
+        n_(w.kernels.size()),
+        d_(view_of(m)),
+        durations_(durations(w)),
+        evict_(durations_, d_.evict_bytes_per_ns[0], d_.evict_bytes_per_ns[1],
+               d_.shared_bytes_per_ns),
+        fetch_(durations_, d_.fetch_bytes_per_ns[0], d_.fetch_bytes_per_ns[1],
+               d_.shared_bytes_per_ns),
+        estimate_(initial_estimate(),
+                  static_cast<std::int64_t>(
+                      std::floor(o.memory_fraction * static_cast<double>(d_.capacity_bytes)))),
+        host_bytes_(n_, 0) {
+    times_.reserve(2 * n_ + 1);
+    for (std::size_t k = 0; k < n_; ++k) times_.push_back(v.start_ns[k]);
+    times_.push_back(v.ideal_ns);
+    for (std::size_t k = 1; k <= n_; ++k)
+      times_.push_back(v.ideal_ns + (k < n_ ? v.start_ns[k] : v.ideal_ns));
+  }
+
+  G10PlanResult run() {
+    allocate_and_release();
+    if (estimate_.over_count() > 0 && !d_.has(Path::host) && !d_.has(Path::ssd))
+      throw InvalidInput(
+          "policy g10: workload '" + w_.name + "' does not fit in the " +
+          format_bytes(d_.capacity_bytes) + " of GPU '" + m_.gpus[d_.gpu].name + "' and machine '" +
+          m_.name +
+          "' has no host or SSD tier linked to it to evict to; use a machine with a host or "
+          "ssd tier (e.g. the g10-a100 preset)");
+    collect_periods();
+    evict_greedily();
+    place_prefetches();
+    stats_.kernels_over_line = estimate_.over_count();
+    return {build_plan(), stats_};
+  }
+
+ private:
+  static std::vector<std::int64_t> durations(const Workload& w) {
+    std::vector<std::int64_t> out;
+    out.reserve(w.kernels.size());
+    for (const Kernel& k : w.kernels) out.push_back(k.duration_ns);
+    return out;
+  }
+
+  // Every tensor resident at every kernel, plus each kernel's workspace.
+  std::vector<std::int64_t> initial_estimate() const {
+    std::int64_t all = 0;
+    for (const Tensor& t : w_.tensors) all += static_cast<std::int64_t>(t.bytes);
+    std::vector<std::int64_t> out(n_, all);
+    for (std::size_t k = 0; k < n_; ++k)
+      out[k] += static_cast<std::int64_t>(w_.kernels[k].workspace_bytes);
+    return out;
+  }
+
+  /// The kernel j in [from, to) of the doubled time table with time(j) <= t < time(j + 1).
+  std::optional<std::size_t> kernel_at(double t, std::size_t from, std::size_t to) const {
+    if (t < 0) return std::nullopt;
+    const auto it = std::upper_bound(times_.begin(), times_.end(), t, [](double x, std::int64_t y) {
+      return x < static_cast<double>(y);
+    });
+    if (it == times_.begin() || it == times_.end()) return std::nullopt;
+    const auto j = static_cast<std::size_t>(it - times_.begin()) - 1;
+    if (j < from || j >= to) return std::nullopt;
+    return j;
+  }
+
+  void emit(std::size_t slot, Action a) { actions_.push_back({slot, a}); }
+
+  // Step 1: allocate each non-persistent tensor as long before its first use as allocating it
+  // takes, release it after its last use (tensor order, until the estimate fits).
+  void allocate_and_release() {
+    for (const Tensor& t : w_.tensors) {
+      if (estimate_.over_count() == 0) break;
+      const TensorVitality& tv = v_.tensors[t.id];
+      if (t.persistent || tv.first_use == kNoKernel) continue;
+      const auto bytes = static_cast<std::int64_t>(t.bytes);
+      const double start = static_cast<double>(v_.start_ns[tv.first_use]) -
+                           static_cast<double>(t.bytes) * o_.allocation_ns_per_byte;
+      std::size_t issue = 0;
+      if (start >= 0) {
+        issue = tv.first_use;
+        if (const auto j = kernel_at(start, 0, tv.first_use)) issue = *j;
+      }
+      emit(issue, Action::prefetch(t.id));
+      estimate_.add(0, issue, -bytes);
+      const std::size_t death = std::size_t{tv.last_use} + 1;
+      emit(death, Action::release(t.id));
+      estimate_.add(death, n_, -bytes);
+    }
+  }
+
+  void collect_periods() {
+    for (const Tensor& t : w_.tensors)
+      for (const InactivePeriod& ip : v_.tensors[t.id].inactive) {
+        Period p;
+        p.tensor = t.id;
+        p.bytes = static_cast<std::int64_t>(t.bytes);
+        p.a = (std::size_t{ip.after} + 1) % n_;
+        p.b = ip.before;
+        p.looped = ip.wraps && p.a > p.b;
+        p.time_ns = ip.duration_ns;
+        const std::size_t length = p.looped ? p.b + n_ - p.a : p.b - p.a;
+        if (length < 2) continue;  // idle for one kernel only: G10 never moves it
+        periods_.push_back(p);
+      }
+    stats_.inactive_periods = periods_.size();
+  }
+
+  /// Bytes x time the period's eviction would take off kernels above GPU memory.
+  double pressure_area(const Period& p) const {
+    std::size_t lo = p.a;
+    std::size_t hi = p.b + n_;
+    if (!p.looped) {
+      const Path half = d_.has(Path::ssd) ? Path::ssd : Path::host;
+      lo = evict_.finish_forward(half, static_cast<double>(p.bytes) / 2, p.a);
+      hi = fetch_.start_backward(half, static_cast<double>(p.bytes) / 2, p.b);
+    }
+    const auto capacity = static_cast<std::int64_t>(d_.capacity_bytes);
+    double area = 0;
+    for (std::size_t j = lo; j < hi; ++j)
+      if (estimate_.at(j % n_) > capacity)
+        area += static_cast<double>(p.bytes) * static_cast<double>(durations_[j % n_]);
+    return area;
+  }
+
+  double evict_move_ns(Path p, std::int64_t bytes) const {
+    return static_cast<double>(
+        m_.fault.batch_latency_ns +
+        uncontended_transfer_ns(m_, *d_.link[at(p)], d_.device, static_cast<std::uint64_t>(bytes)));
+  }
+  double fetch_move_ns(Path p, std::int64_t bytes) const {
+    return static_cast<double>(m_.fault.batch_latency_ns +
+                               uncontended_transfer_ns(m_, *d_.link[at(p)], d_.tier[at(p)],
+                                                       static_cast<std::uint64_t>(bytes)));
+  }
+
+  bool host_fits(std::int64_t bytes) const {
+    if (!d_.has(Path::host)) return false;
+    const std::int64_t peak = *std::max_element(host_bytes_.begin(), host_bytes_.end());
+    return peak + bytes <= static_cast<std::int64_t>(d_.host_capacity_bytes);
+  }
+  void book_host(const Period& p) {
+    for (std::size_t j = p.a; j < (p.looped ? p.b + n_ : p.b); ++j) host_bytes_[j % n_] += p.bytes;
+  }
+
+  void evict_to(const Period& p, Path path) {
+    emit(p.a, Action::evict(p.tensor, path == Path::host ? TierKind::host : TierKind::ssd));
+    ++(path == Path::host ? stats_.evicted_to_host : stats_.evicted_to_ssd);
+  }
+
+  // A non-wrapping period: book the eviction from `a` and the fetch ending at `b` on `path`.
+  void offload_local(std::size_t index, Path path) {
+    const Period& p = periods_[index];
+    const auto bytes = static_cast<double>(p.bytes);
+    const std::size_t latest = fetch_.start_backward(path, bytes, p.b);
+    const std::size_t evicted_by = evict_.finish_forward(path, bytes, p.a);
+    if (latest <= evicted_by) {
+      ++stats_.no_room;
+      return;
+    }
+    evict_to(p, path);
+    fetch_.book(path, bytes, latest);
+    evict_.book(path, bytes, p.a);
+    if (path == Path::host) book_host(p);
+    local_.push_back({index, latest, evicted_by});
+    estimate_.add(evicted_by + 1, latest, -p.bytes);
+  }
+
+  // A period that wraps around the iteration: timed on the ideal clock, as G10 does.
+  void offload_looped(const Period& p, Path path) {
+    const double evicted_at = static_cast<double>(times_[p.a]) + evict_move_ns(path, p.bytes);
+    const double fetch_lead = fetch_move_ns(path, p.bytes) * (1 + o_.prefetch_margin);
+    const std::size_t end = p.b + n_;
+    const auto evicted_by = kernel_at(evicted_at, p.a, end);
+    const auto start = kernel_at(static_cast<double>(times_[end]) - fetch_lead, p.a, end);
+    if (!evicted_by || !start || *start == p.a) {
+      ++stats_.no_room;
+      return;
+    }
+    evict_to(p, path);
+    emit(*start % n_, Action::prefetch(p.tensor));
+    if (path == Path::host) book_host(p);
+    estimate_.add(*evicted_by + 1, *start, -p.bytes);
+  }
+
+  // Step 2 for one period: SSD if the period covers an SSD round trip, else host if it covers a
+  // host round trip and host memory has room.
+  void offload(std::size_t index) {
+    const Period& p = periods_[index];
+    auto round_trip_ns = [&](Path path) {
+      return evict_move_ns(path, p.bytes) + fetch_move_ns(path, p.bytes) * (1 + o_.prefetch_margin);
+    };
+    const auto idle = static_cast<double>(p.time_ns);
+    if (d_.has(Path::ssd) && idle > round_trip_ns(Path::ssd)) {
+      if (p.looped) return offload_looped(p, Path::ssd);
+      // Go to the host instead when the SSD's eviction bandwidth is booked up to the moment the
+      // eviction would ideally finish, and host memory has room.
+      const double evicted_at =
+          static_cast<double>(times_[p.a]) + evict_move_ns(Path::ssd, p.bytes);
+      const std::size_t clear = kernel_at(evicted_at, p.a, p.b).value_or(p.b - 1);
+      if (!evict_.any_room(Path::ssd, p.a, clear) && host_fits(p.bytes))
+        return offload_local(index, Path::host);
+      return offload_local(index, Path::ssd);
+    }
+    if (d_.has(Path::host) && idle > round_trip_ns(Path::host)) {
+      if (!host_fits(p.bytes)) {
+        ++stats_.no_room;
+        return;
+      }
+      if (p.looped) return offload_looped(p, Path::host);
+      return offload_local(index, Path::host);
+    }
+    ++stats_.too_short;
+    if (o_.stop_at_too_short) stuck_ = true;
+  }
+
+  // Step 2: greedy by pressure area. Areas only shrink as evictions are booked (the estimate
+  // falls, booked bandwidth narrows the half-way points), so a lazily re-evaluated max-heap
+  // finds the largest current area without re-sorting everything after each choice.
+  void evict_greedily() {
+    std::priority_queue<HeapEntry, std::vector<HeapEntry>, HeapLess> heap;
+    for (std::size_t i = 0; i < periods_.size(); ++i) {
+      const Period& p = periods_[i];
+      heap.push({pressure_area(p), static_cast<double>(p.bytes) * static_cast<double>(p.time_ns),
+                 static_cast<std::uint32_t>(i)});
+    }
+    while (!heap.empty() && estimate_.over_count() > 0 && !stuck_) {
+      HeapEntry top = heap.top();
+      heap.pop();
+      const Period& p = periods_[top.period];
+      if (top.area <= 0) break;  // no period takes pressure off a kernel above GPU memory
+      const double now = pressure_area(p);
+      if (now < top.area) {
+        top.area = now;
+        if (!heap.empty() && HeapLess{}(top, heap.top())) {
+          heap.push(top);
+          continue;
+        }
+        if (now <= 0) break;
+      }
+      if (!estimate_.over_in(p.a, p.looped ? p.b + n_ : p.b)) continue;
+      offload(top.period);
+    }
+  }
+
+  // Step 3: prefetches of non-wrapping periods, earliest booked first, each moved earlier while
+  // the kernel before it is under the line (not before its eviction has finished).
+  void place_prefetches() {
+    std::stable_sort(
+        local_.begin(), local_.end(),
+        [](const LocalPrefetch& x, const LocalPrefetch& y) { return x.latest < y.latest; });
+    for (const LocalPrefetch& lp : local_) {
+      const Period& p = periods_[lp.period];
+      std::size_t k = lp.latest;
+      while (k > lp.evicted_by + 1 && estimate_.at(k - 1) + p.bytes <= estimate_.line()) --k;
+      emit(k, Action::prefetch(p.tensor));
+      estimate_.add(k, lp.latest, p.bytes);
+    }
+  }
+
+  Plan build_plan() {
+    Plan plan = make_empty_plan(w_, "g10 plan of " + w_.name, "g10");
+    std::stable_sort(actions_.begin(), actions_.end(),
+                     [](const SlotAction& x, const SlotAction& y) {
+                       if (x.slot != y.slot) return x.slot < y.slot;
+                       return issue_rank(x.action.kind) < issue_rank(y.action.kind);
+                     });
+    for (const SlotAction& sa : actions_) {
+      if (sa.slot < n_)
+        plan.kernels[sa.slot].before.push_back(sa.action);
+      else
+        plan.kernels[n_ - 1].after.push_back(sa.action);
+    }
+    // Steady state: a persistent tensor whose last movement in the iteration is an eviction
+    // starts the iteration where that eviction put it.
+    std::vector<std::optional<TierKind>> last(w_.tensors.size());
+    for (const SlotAction& sa : actions_)
+      if (sa.action.kind == ActionKind::prefetch || sa.action.kind == ActionKind::evict)
+        last[sa.action.tensor] = sa.action.to;
+    for (const Tensor& t : w_.tensors)
+      if (t.persistent && last[t.id] && *last[t.id] != TierKind::device)
+        plan.initial.emplace(t.id, *last[t.id]);
+    return plan;
+  }
+
+  const Workload& w_;
+  const Vitality& v_;
+  const Machine& m_;
+  const G10Options& o_;
+  std::size_t n_;
+  DeviceView d_;
+  std::vector<std::int64_t> durations_;
+  TransferBudget evict_;
+  TransferBudget fetch_;
+  ResidentEstimate estimate_;
+  std::vector<std::int64_t> host_bytes_;
+  std::vector<std::int64_t> times_;  ///< kernel start times over two iterations, 2n + 1 entries
+  std::vector<Period> periods_;
+  std::vector<LocalPrefetch> local_;
+  std::vector<SlotAction> actions_;
+  G10PlanStats stats_;
+  bool stuck_ = false;  ///< G10Options::stop_at_too_short fired
+};
+
+}  // namespace
+
+G10PlanResult plan_g10(const Workload& w, const Vitality& v, const Machine& m,
+                       const G10Options& options) {
+  if (w.kernels.empty()) throw InvalidInput("policy g10: workload '" + w.name + "' has no kernels");
+  if (v.tensors.size() != w.tensors.size() || v.start_ns.size() != w.kernels.size())
+    throw InvalidInput("policy g10: the vitality analysis is not of workload '" + w.name +
+                       "'; run analyze_vitality on it");
+  if (!(options.memory_fraction > 0 && options.memory_fraction <= 1) ||
+      !(options.prefetch_margin >= 0) || !(options.allocation_ns_per_byte >= 0))
+    throw InvalidInput(
+        "policy g10: options out of range; memory_fraction must be in (0, 1], prefetch_margin "
+        "and allocation_ns_per_byte >= 0");
+  G10PlanResult r = Planner(w, v, m, options).run();
+  r.plan.policy = "g10";
+  validate(r.plan, w, m);
+  return r;
+}
+
+Plan G10Policy::plan(const Workload& w, const Vitality& v, const Machine& m) const {
+  return plan_g10(w, v, m, options_).plan;
+}
+
+}  // namespace strata
