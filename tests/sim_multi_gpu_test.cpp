@@ -11,6 +11,7 @@
 #include "strata/io/g10_trace.hpp"
 #include "strata/io/plan_json.hpp"
 #include "strata/plan/policy.hpp"
+#include "strata/sim/fault_model.hpp"
 #include "strata/sim/simulator.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
@@ -191,7 +192,7 @@ TEST(SimMultiGpu, SwitchSharedByAGpuPairOnTheH100Node) {
   ASSERT_TRUE(single.feasible && pair.feasible && apart.feasible);
   const LinkId link = *m.link_between(m.gpus[0].memory, *m.host_tier());
   const std::int64_t fetch = uncontended_transfer_ns(m, link, *m.host_tier(), gb);
-  const std::int64_t fault = m.fault.batch_latency_ns;
+  const std::int64_t fault = demand_fetch_latency_ns(m.fault, gb);  // page-batched handling
   // 1 GB at 50 GB/s is 20 ms alone; two on one uplink take 40 ms each.
   EXPECT_EQ(single.stall.demand_fetch_ns, fault + fetch);
   EXPECT_EQ(apart.stall.demand_fetch_ns, fault + fetch);
