@@ -177,6 +177,8 @@ TEST(CliSweep, LargestBatchAtAFractionAgreesWithSimAtThatBatchAndTheNext) {
   const json j = json::parse(r.output);
   EXPECT_EQ(j["axis"], "batch");
   EXPECT_EQ(j["results"].size(), 5u);
+  EXPECT_TRUE(j["results"][0]["value"].is_number_integer());  // batch sizes are counts
+  EXPECT_EQ(j["results"][0]["value"], 4);
   const json largest = j["min_fraction"]["largest"]["ideal"];
   ASSERT_TRUE(largest.is_object()) << r.output;
   const auto batch = largest["value"].get<std::uint32_t>();

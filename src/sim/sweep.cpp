@@ -269,7 +269,7 @@ std::string sweep_to_json(const SweepResult& r, std::optional<double> min_fracti
       const SweepCell& c = r.cells[i][p];
       const Report& rep = c.report;
       results.push_back(
-          {{"value", r.values[i].value},
+          {{"value", value_json(r.axis, r.values[i].value)},
            {"label", r.values[i].label},
            {"policy", r.policies[p]},
            {"feasible", rep.feasible},
