@@ -115,6 +115,12 @@ TEST(CliCompare, PolicyListErrorsNameTheProblem) {
   EXPECT_NE(r.output.find("listed twice"), std::string::npos) << r.output;
 }
 
+TEST(CliCompare, MoreGpusThanTheMachineHasIsAnError) {
+  const auto r = test::run_cli("compare model:gpt2 --batch 2 --machine g10-a100 --gpus 2");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("has 1 GPU"), std::string::npos) << r.output;
+}
+
 TEST(CliCompare, HelpListsCompareAndSweep) {
   const auto r = test::run_cli("--help");
   EXPECT_NE(r.output.find("compare"), std::string::npos) << r.output;

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "strata/analysis/vitality.hpp"
+#include "strata/core/error.hpp"
 #include "strata/core/thread_pool.hpp"
 #include "strata/sim/compare.hpp"
 
@@ -14,6 +15,7 @@ void add_compare(CLI::App& app, const Paths& paths) {
     WorkloadArgs workload;
     std::optional<std::string> policies;
     std::uint32_t iterations = 3;
+    std::uint32_t gpus = 1;
     std::uint32_t jobs = 0;
     bool json = false;
   };
@@ -28,6 +30,10 @@ void add_compare(CLI::App& app, const Paths& paths) {
                   "iterations to simulate per policy; the last (steady state) is reported")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1000u));
+  cmd->add_option("--gpus", args->gpus,
+                  "data parallel: GPUs 0..N-1 each run a copy, sharing host, SSD and buses")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--jobs,-j", args->jobs,
                   "policies simulated at once (default 0: one per hardware thread)")
       ->capture_default_str();
@@ -42,9 +48,15 @@ void add_compare(CLI::App& app, const Paths& paths) {
   cmd->callback([args, &paths] {
     const PolicyList policies = parse_policy_list(args->policies, paths);
     const LoadedWorkload loaded = load(args->workload, paths);
+    if (args->gpus > loaded.machine.gpus.size())
+      throw InvalidInput("--gpus " + std::to_string(args->gpus) + ": machine '" +
+                         loaded.machine.name + "' has " +
+                         std::to_string(loaded.machine.gpus.size()) +
+                         " GPU(s); use fewer or a machine with more (`strata machine list`)");
     const Vitality vitality = analyze_vitality(loaded.workload);
     sim::SimOptions options;
     options.iterations = args->iterations;
+    options.gpu_count = args->gpus;
     ThreadPool pool(std::max<std::size_t>(
         1, std::min<std::size_t>(args->jobs == 0 ? ThreadPool::hardware_threads() : args->jobs,
                                  policies.specs.size())));
