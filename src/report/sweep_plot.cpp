@@ -17,6 +17,10 @@ constexpr std::array<const char*, 10> kColour = {"#4e79a7", "#f28e2b", "#e15759"
                                                  "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
                                                  "#9c755f", "#bab0ac"};
 
+// Dash patterns cycle too, so lines that coincide (two policies with the same result) stay
+// distinguishable.
+constexpr std::array<const char*, 4> kDash = {"none", "8 4", "2 3", "10 3 2 3"};
+
 std::string escape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -131,8 +135,8 @@ std::string sweep_plot_svg(const sim::SweepResult& r) {
     }
     svg += fmt::format(
         "<polyline class=\"policy\" points=\"{}\" fill=\"none\" stroke=\"{}\" "
-        "stroke-width=\"2\"><title>{}</title></polyline>\n",
-        points, colour, escape(r.policies[p]));
+        "stroke-width=\"2\" stroke-dasharray=\"{}\"><title>{}</title></polyline>\n",
+        points, colour, kDash[p % kDash.size()], escape(r.policies[p]));
     svg += marks;
   }
   svg += fmt::format(
@@ -145,8 +149,9 @@ std::string sweep_plot_svg(const sim::SweepResult& r) {
   for (std::size_t p = 0; p < r.policies.size(); ++p) {
     svg += fmt::format(
         "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" "
-        "stroke-width=\"2\"/>\n",
-        kLeft + kPlotW + 16, kLeft + kPlotW + 36, ly + 7, kColour[p % kColour.size()]);
+        "stroke-width=\"2\" stroke-dasharray=\"{4}\"/>\n",
+        kLeft + kPlotW + 16, kLeft + kPlotW + 36, ly + 7, kColour[p % kColour.size()],
+        kDash[p % kDash.size()]);
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", kLeft + kPlotW + 42, ly + 11,
                        escape(r.policies[p]));
     ly += 20;
