@@ -8,4 +8,6 @@ void add_inspect(CLI::App& app, const Paths& paths);
 void add_machine(CLI::App& app, const Paths& paths);
 void add_models(CLI::App& app);
 void add_sim(CLI::App& app, const Paths& paths);
+void add_compare(CLI::App& app, const Paths& paths);
+void add_sweep(CLI::App& app, const Paths& paths);
 }  // namespace strata::cli

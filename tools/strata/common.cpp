@@ -5,6 +5,7 @@
 
 #include "strata/core/error.hpp"
 #include "strata/io/text_file.hpp"
+#include "strata/plan/policy.hpp"
 
 namespace strata::cli {
 namespace {
@@ -80,6 +81,45 @@ std::string resolve_policy_spec(const std::string& spec, const Paths& paths) {
   for (const auto& dir : paths.g10_dirs)
     if (std::filesystem::exists(dir / rest)) return std::string(g10) + (dir / rest).string();
   return spec;
+}
+
+PolicyList parse_policy_list(const std::optional<std::string>& text, const Paths& paths) {
+  PolicyList out;
+  if (!text) {
+    out.labels = comparable_policies();
+  } else {
+    std::string_view rest = *text;
+    for (;;) {
+      const std::size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (item.empty())
+        throw InvalidInput("--policies '" + *text +
+                           "': an empty policy name; give names separated by commas, e.g. "
+                           "--policies ideal,uvm (see `strata sim --help` for the list)");
+      for (const std::string& seen : out.labels)
+        if (seen == item)
+          throw InvalidInput("--policies: '" + seen + "' is listed twice; list each policy once");
+      out.labels.emplace_back(item);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  for (const std::string& label : out.labels) {
+    out.specs.push_back(resolve_policy_spec(label, paths));
+    (void)make_policy(out.specs.back());  // an unknown name fails here, before anything runs
+  }
+  return out;
+}
+
+void add_policies_option(CLI::App& cmd, std::optional<std::string>& policies) {
+  std::string names;
+  for (const std::string& p : comparable_policies()) names += (names.empty() ? "" : ", ") + p;
+  cmd.add_option("--policies", policies,
+                 "comma-separated policy specs, in the order to report them (default: every "
+                 "comparable policy: " +
+                     names + "; g10-plan:<folder> also works)");
 }
 
 void write_output(const std::string& path, const std::string& text) {

@@ -45,6 +45,20 @@ LoadedWorkload load(const WorkloadArgs& args, const Paths& paths);
 /// name (found where g10:<name> would be); other specs are returned as they are.
 std::string resolve_policy_spec(const std::string& spec, const Paths& paths);
 
+/// The policies a command runs: what the user typed (labels) and what make_policy gets (specs,
+/// with g10-plan:<name> resolved by resolve_policy_spec).
+struct PolicyList {
+  std::vector<std::string> labels;
+  std::vector<std::string> specs;
+};
+/// Parses a --policies value "a,b,c": every name trimmed, none empty or repeated, every one known
+/// to make_policy (an unknown one throws InvalidInput naming it and listing the known ones).
+/// nullopt (the flag was not given) means every comparable policy, in the registry's order.
+PolicyList parse_policy_list(const std::optional<std::string>& text, const Paths& paths);
+
+/// Adds --policies to a subcommand.
+void add_policies_option(CLI::App& cmd, std::optional<std::string>& policies);
+
 /// Writes text to a file ("-" is standard output); errors name the file.
 void write_output(const std::string& path, const std::string& text);
 

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   cli::add_machine(app, paths);
   cli::add_models(app);
   cli::add_sim(app, paths);
+  cli::add_compare(app, paths);
+  cli::add_sweep(app, paths);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
