@@ -46,11 +46,11 @@ TEST(CliCompare, JsonHasEveryComparablePolicyInOrder) {
 TEST(CliCompare, InfeasibleAndFailingPoliciesAreRowsWithNullsAndAReason) {
   // gpt2 at batch 128: the loss backward alone needs 49 GiB, the A100 has 40 GiB.
   const auto r = test::run_cli(
-      "compare model:gpt2 --batch 128 --json --policies ideal,g10-plan:/no/such/folder", false);
+      "compare model:gpt2 --batch 128 --json --policies g10,g10-plan:/no/such/folder", false);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json results = json::parse(r.output).at("results");
   ASSERT_EQ(results.size(), 2u);
-  EXPECT_EQ(results[0]["policy"], "ideal");
+  EXPECT_EQ(results[0]["policy"], "g10");
   EXPECT_EQ(results[1]["policy"], "g10-plan:/no/such/folder");
   for (const json& row : results) {
     EXPECT_FALSE(row["feasible"]);
@@ -62,9 +62,9 @@ TEST(CliCompare, InfeasibleAndFailingPoliciesAreRowsWithNullsAndAReason) {
   EXPECT_NE(results[1]["reason"].get<std::string>().find("error:"), std::string::npos);
 
   const auto text =
-      test::run_cli("compare model:gpt2 --batch 128 --policies ideal,g10-plan:/no/such/folder");
+      test::run_cli("compare model:gpt2 --batch 128 --policies g10,g10-plan:/no/such/folder");
   ASSERT_EQ(text.exit_code, 0) << text.output;
-  EXPECT_NE(text.output.find("infeasible:\n  ideal: "), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("infeasible:\n  g10: "), std::string::npos) << text.output;
   EXPECT_NE(text.output.find("  g10-plan:/no/such/folder: error:"), std::string::npos);
 }
 

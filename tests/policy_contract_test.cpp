@@ -61,11 +61,15 @@ TEST_P(PolicyContract, PlansValidateAndSimulateWithinCapacityDeterministically) 
 
   sim::SimOptions checked;
   checked.check_every_event = true;  // every tier re-summed from the tensors after every event
-  const sim::Report a = sim::simulate(l.w, l.v, m, plan, *policy, checked);
+  const sim::Report a = sim::run_policy(l.w, l.v, m, *policy, checked);
   // A fresh policy, planned again, and run without the per-event check: the same report.
   const sim::Report b = sim::run_policy(l.w, l.v, m, *make_policy(spec));
   EXPECT_EQ(a, b) << "two runs of " << spec << " on " << workload << " differ";
-  for (const sim::TierPeak& t : a.tiers) EXPECT_LE(t.peak_bytes, t.capacity_bytes) << t.tier;
+  for (const sim::TierPeak& t : a.tiers) {  // the unlimited reference may hold more than there is
+    if (!policy->unlimited_device_memory() || t.kind != TierKind::device) {
+      EXPECT_LE(t.peak_bytes, t.capacity_bytes) << t.tier;
+    }
+  }
   if (!a.feasible) {
     EXPECT_NE(a.infeasible_reason.find("kernel"), std::string::npos) << a.infeasible_reason;
     return;

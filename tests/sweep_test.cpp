@@ -29,7 +29,7 @@ SweepSetup gpt2_batch_sweep(const char* values) {
   SweepSetup s;
   s.axis = SweepAxis::batch;
   s.values = parse_sweep_values(SweepAxis::batch, values);
-  s.policies = {"ideal", "g10-plan:/no/such/folder"};
+  s.policies = {"g10", "g10-plan:/no/such/folder"};
   s.machine = g10_a100();
   s.workload_name = "model:gpt2";
   const ComputeDevice device = s.machine.gpus.at(0).compute;
@@ -68,7 +68,7 @@ TEST(Sweep, EarlyStopSkipsLargerBatchesOnlyAfterTheFirstInfeasibleOne) {
   });
   EXPECT_EQ(ticks, 8u);
   ASSERT_TRUE(r.early_stop);
-  // ideal: feasible at 16, 32, 64 (demand paging), infeasible at 128 (a kernel needs 49 GiB).
+  // g10: feasible at 16, 32, 64, infeasible at 128 (a kernel needs 49 GiB).
   for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(r.cells[i][0].report.feasible) << i;
   EXPECT_FALSE(r.cells[3][0].report.feasible);
   EXPECT_FALSE(r.cells[3][0].skipped);
@@ -92,7 +92,7 @@ TEST(Sweep, MachineVariantAtTheBaseValueMatchesTheBaseMachine) {
   SweepSetup s;
   s.axis = SweepAxis::gpu_memory;
   s.values = parse_sweep_values(SweepAxis::gpu_memory, "20GiB,40GiB");
-  s.policies = {"ideal"};
+  s.policies = {"g10"};
   s.machine = g10_a100();
   ModelOptions o;
   o.model = "bert_base";
@@ -102,7 +102,7 @@ TEST(Sweep, MachineVariantAtTheBaseValueMatchesTheBaseMachine) {
   ThreadPool pool(2);
   const SweepResult r = run_sweep(s, pool);
   const Vitality v = analyze_vitality(s.workload);
-  const Report base = run_policy_spec(s.workload, v, s.machine, "ideal", {});
+  const Report base = run_policy_spec(s.workload, v, s.machine, "g10", {});
   ASSERT_TRUE(base.feasible);
   EXPECT_EQ(r.cells[1][0].report.iteration_ns, base.iteration_ns);
   // Half the memory: more paging, a lower fraction.
@@ -170,7 +170,7 @@ TEST(SweepPlot, OnePolylinePerPolicyALegendAndMarkedInfeasiblePoints) {
 
 TEST(CliSweep, LargestBatchAtAFractionAgreesWithSimAtThatBatchAndTheNext) {
   const auto r = test::run_cli(
-      "sweep model:gpt2 --over batch --values 4:64:x2 --policies ideal --min-fraction 0.9 --json "
+      "sweep model:gpt2 --over batch --values 4:64:x2 --policies g10 --min-fraction 0.9 --json "
       "--quiet",
       false);
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -179,13 +179,13 @@ TEST(CliSweep, LargestBatchAtAFractionAgreesWithSimAtThatBatchAndTheNext) {
   EXPECT_EQ(j["results"].size(), 5u);
   EXPECT_TRUE(j["results"][0]["value"].is_number_integer());  // batch sizes are counts
   EXPECT_EQ(j["results"][0]["value"], 4);
-  const json largest = j["min_fraction"]["largest"]["ideal"];
+  const json largest = j["min_fraction"]["largest"]["g10"];
   ASSERT_TRUE(largest.is_object()) << r.output;
   const auto batch = largest["value"].get<std::uint32_t>();
   ASSERT_LT(batch, 64u) << "pick values so that the next one is in the sweep";
   auto fraction_at = [](std::uint32_t b) {
     const auto sim = test::run_cli(
-        "sim model:gpt2 --batch " + std::to_string(b) + " --policy ideal --json", false);
+        "sim model:gpt2 --batch " + std::to_string(b) + " --policy g10 --json", false);
     EXPECT_EQ(sim.exit_code, 0) << sim.output;
     const json s = json::parse(sim.output);
     return s["feasible"].get<bool>() ? s["fraction_of_ideal"].get<double>() : 0.0;
@@ -194,8 +194,8 @@ TEST(CliSweep, LargestBatchAtAFractionAgreesWithSimAtThatBatchAndTheNext) {
   EXPECT_LT(fraction_at(batch * 2), 0.9);
   // The text form says the same.
   const auto text = test::run_cli(
-      "sweep model:gpt2 --over batch --values 4:64:x2 --policies ideal --min-fraction 0.9 -q");
-  EXPECT_NE(text.output.find("largest batch at >= 0.9 of ideal:\n  ideal"), std::string::npos)
+      "sweep model:gpt2 --over batch --values 4:64:x2 --policies g10 --min-fraction 0.9 -q");
+  EXPECT_NE(text.output.find("largest batch at >= 0.9 of ideal:\n  g10"), std::string::npos)
       << text.output;
 }
 

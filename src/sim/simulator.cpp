@@ -12,6 +12,7 @@
 
 #include "strata/core/error.hpp"
 #include "strata/core/units.hpp"
+#include "strata/machine/variants.hpp"
 #include "strata/plan/residency.hpp"
 #include "strata/sim/event_queue.hpp"
 #include "strata/sim/fault_model.hpp"
@@ -1027,6 +1028,17 @@ Report simulate(const Workload& w, const Vitality& v, const Machine& m, const Pl
 Report run_policy(const Workload& w, const Vitality& v, const Machine& m, const Policy& policy,
                   const SimOptions& options) {
   check_options(m, options);
+  if (policy.unlimited_device_memory()) {
+    // The reference: as much GPU memory as the workload could ever want.
+    const Machine unbounded = with_gpu_memory(m, std::uint64_t{1} << 62);
+    const std::vector<Plan> plans = policy.plans(w, v, unbounded, options.gpu, options.gpu_count);
+    Report r = simulate(w, v, unbounded, plans, policy, options);
+    r.machine = m.name;
+    for (TierPeak& t : r.tiers)
+      for (const Tier& tier : m.tiers)
+        if (tier.name == t.tier) t.capacity_bytes = tier.capacity_bytes;
+    return r;
+  }
   const std::vector<Plan> plans = policy.plans(w, v, m, options.gpu, options.gpu_count);
   return simulate(w, v, m, plans, policy, options);
 }

@@ -70,6 +70,9 @@ class Policy {
   /// G10's simulator charges Base UVM and DeepUM+. A policy that allocates explicitly (cudaMalloc,
   /// or a plan's prefetch of an unborn tensor) returns false, the default.
   virtual bool first_touch_faults() const { return false; }
+  /// @brief Whether the policy is the unlimited-memory reference: sim::run_policy then gives
+  /// every GPU unbounded memory, so the result is the ideal time whatever the workload's size.
+  virtual bool unlimited_device_memory() const { return false; }
 };
 
 /// @brief The LRU choice behind Policy::choose_victim, for policies that extend it.
@@ -80,6 +83,7 @@ std::optional<std::size_t> choose_lru_victim(const VictimRequest& r);
 class IdealPolicy final : public Policy {
  public:
   std::string name() const override { return "ideal"; }
+  bool unlimited_device_memory() const override { return true; }
   Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
 };
 
