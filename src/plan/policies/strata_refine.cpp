@@ -1,0 +1,196 @@
+#include "strata_refine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include "strata/core/error.hpp"
+#include "strata/sim/simulator.hpp"
+
+namespace strata::planner {
+
+namespace {
+
+std::int64_t start_of(const Vitality& v, std::size_t j) {
+  const std::size_t n = v.start_ns.size();
+  return v.start_ns[j % n] + static_cast<std::int64_t>(j / n) * v.ideal_ns;
+}
+
+/// The latest unwrapped slot s in [lowest, from] with start(s) <= target_ns (lowest if none).
+std::size_t slot_before(const Vitality& v, std::size_t from, std::size_t lowest, double target_ns) {
+  std::size_t s = from;
+  while (s > lowest && static_cast<double>(start_of(v, s)) > target_ns) --s;
+  return s;
+}
+
+/// The use of `t` before kernel k (unwrapped: k itself may be k + n), or nullopt.
+std::optional<std::size_t> previous_use(const Workload& w, const Vitality& v, TensorId t,
+                                        std::size_t k) {
+  const std::vector<KernelId>& uses = v.tensors[t].uses;
+  const auto it = std::lower_bound(uses.begin(), uses.end(), static_cast<KernelId>(k));
+  if (it != uses.begin()) return *(it - 1);
+  if (w.tensors[t].persistent && !uses.empty() && uses.back() > k) return uses.back();
+  return std::nullopt;
+}
+
+double fetch_ns(const DeviceView& d, TierKind tier, std::uint64_t bytes) {
+  for (const LowerPath& p : d.paths)
+    if (p.kind == tier) return static_cast<double>(bytes) / p.fetch_bytes_per_ns;
+  return static_cast<double>(bytes) / d.paths.front().fetch_bytes_per_ns;
+}
+
+sim::Report simulate_moves(const Workload& w, const Vitality& v, const Machine& m,
+                           const Policy& victims, const std::vector<Movement>& moves) {
+  const Plan plan = build_plan(w, moves, "strata plan of " + w.name, "strata");
+  sim::SimOptions so;
+  so.record_timeline = true;
+  return sim::simulate(w, v, m, plan, victims, so);
+}
+
+bool better(const sim::Report& a, const sim::Report& b) {
+  if (!a.feasible) return false;
+  if (!b.feasible) return true;
+  return a.iteration_ns < b.iteration_ns;
+}
+
+}  // namespace
+
+std::vector<Repair> propose(const Workload& w, const Vitality& v, const DeviceView& d,
+                            const std::vector<Movement>& moves, const std::vector<Stall>& stalls,
+                            const StrataOptions& o) {
+  const std::size_t n = w.kernels.size();
+  // Active movements by (tensor, next use in the iteration).
+  std::map<std::pair<TensorId, std::size_t>, std::size_t> by_use;
+  std::map<std::pair<TensorId, std::size_t>, std::size_t> by_last;
+  for (std::size_t i = 0; i < moves.size(); ++i) {
+    if (!moves[i].active) continue;
+    by_use[{moves[i].tensor, moves[i].next_use % n}] = i;
+    by_last[{moves[i].tensor, moves[i].last_use}] = i;
+  }
+  std::vector<Repair> out;
+  std::vector<Repair> second;  // other_tier: tried after every first choice
+  for (const Stall& st : stalls) {
+    const std::size_t k = st.kernel;
+    if (st.cause != StallCause::backpressure) {
+      const auto it = by_use.find({st.tensor, k});
+      if (it != by_use.end()) {
+        const Movement& mv = moves[it->second];
+        const double target =
+            static_cast<double>(start_of(v, mv.prefetch)) - 1.5 * static_cast<double>(st.wait_ns);
+        const std::size_t s = slot_before(v, mv.prefetch, mv.last_use + 1, target);
+        if (s < mv.prefetch)
+          out.push_back({RepairKind::earlier_prefetch, it->second, s, {}});
+        else
+          out.push_back({RepairKind::drop_movement, it->second, 0, {}});
+        continue;
+      }
+      // Not planned: evicted by the simulator's victim choice. Prefetch it back in time.
+      const std::optional<std::size_t> prev = previous_use(w, v, st.tensor, k);
+      if (!prev) continue;
+      const std::size_t next = k > *prev ? k : k + n;
+      if (next < *prev + 2) continue;
+      Movement add;
+      add.tensor = st.tensor;
+      add.bytes = w.tensors[st.tensor].bytes;
+      add.last_use = *prev;
+      add.next_use = next;
+      add.evict = false;
+      const double lead = std::max(1.5 * static_cast<double>(st.wait_ns),
+                                   (1 + o.prefetch_margin) * fetch_ns(d, add.to, add.bytes));
+      add.prefetch = slot_before(v, next, *prev + 1, static_cast<double>(start_of(v, next)) - lead);
+      out.push_back({RepairKind::add_prefetch, 0, 0, add});
+      continue;
+    }
+    // Backpressure: free memory earlier. The idle tensor with the farthest next use that no
+    // movement takes out over k yet.
+    std::optional<Movement> pick;
+    std::int64_t pick_distance = -1;
+    for (const Tensor& t : w.tensors)
+      for (const InactivePeriod& ip : v.tensors[t.id].inactive) {
+        const std::size_t next = ip.wraps ? std::size_t{ip.before} + n : ip.before;
+        std::size_t ku = k;
+        if (!(ip.after < ku && ku < next)) ku = k + n;
+        if (!(ip.after < ku && ku < next) || next < std::size_t{ip.after} + 2) continue;
+        if (by_last.count({t.id, ip.after})) continue;
+        const std::int64_t distance = start_of(v, next) - start_of(v, ku);
+        if (distance <= pick_distance) continue;
+        const TierKind tier = d.paths.front().kind;
+        const double lead = (1 + o.prefetch_margin) * fetch_ns(d, tier, t.bytes);
+        const std::size_t s =
+            slot_before(v, next, ip.after + 1, static_cast<double>(start_of(v, next)) - lead);
+        if (s <= ku) continue;
+        pick = Movement{t.id, t.bytes, ip.after, next, s, tier, true, true};
+        pick_distance = distance;
+      }
+    if (pick) out.push_back({RepairKind::evict_more, 0, 0, *pick});
+    if (d.paths.size() > 1)
+      for (TensorId t : st.evicting) {
+        for (std::size_t i = 0; i < moves.size(); ++i)
+          if (moves[i].active && moves[i].evict && moves[i].tensor == t &&
+              moves[i].last_use < k + n && moves[i].next_use > k) {
+            second.push_back({RepairKind::other_tier, i, 0, {}});
+            break;
+          }
+      }
+  }
+  out.insert(out.end(), second.begin(), second.end());
+  return out;
+}
+
+void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
+  switch (r.kind) {
+    case RepairKind::earlier_prefetch: moves[r.move].prefetch = r.slot; break;
+    case RepairKind::add_prefetch:
+    case RepairKind::evict_more: moves.push_back(r.added); break;
+    case RepairKind::other_tier: {
+      Movement& mv = moves[r.move];
+      for (const LowerPath& p : d.paths)
+        if (p.kind != mv.to) {
+          mv.to = p.kind;
+          break;
+        }
+      break;
+    }
+    case RepairKind::drop_movement: moves[r.move].active = false; break;
+  }
+}
+
+RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
+                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o) {
+  RefineResult res;
+  res.unrefined = simulate_moves(w, v, m, victims, moves);
+  res.simulations = 1;
+  res.best = res.unrefined;
+  auto done = [&] {
+    return res.simulations >= o.max_simulations ||
+           (res.best.feasible && res.best.fraction_of_ideal >= o.good_enough);
+  };
+  if (d.paths.empty() || !res.best.feasible) return res;
+  std::vector<Repair> repairs = propose(w, v, d, moves, diagnose(w, res.best), o);
+  std::size_t batch = repairs.size();
+  std::size_t offset = 0;
+  while (!done() && offset < repairs.size()) {
+    std::vector<Movement> trial = moves;
+    const std::size_t end = std::min(repairs.size(), offset + batch);
+    for (std::size_t i = offset; i < end; ++i) apply(trial, repairs[i], d);
+    sim::Report r = simulate_moves(w, v, m, victims, trial);
+    ++res.simulations;
+    res.repairs_tried += static_cast<std::uint32_t>(end - offset);
+    if (better(r, res.best)) {
+      res.repairs_kept += static_cast<std::uint32_t>(end - offset);
+      moves = std::move(trial);
+      res.best = std::move(r);
+      repairs = propose(w, v, d, moves, diagnose(w, res.best), o);
+      batch = repairs.size();
+      offset = 0;
+    } else if (batch > 1) {
+      batch = (batch + 1) / 2;
+    } else {
+      ++offset;
+    }
+  }
+  return res;
+}
+
+}  // namespace strata::planner
