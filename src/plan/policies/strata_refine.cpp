@@ -164,6 +164,7 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, cons
   res.best = res.unrefined;
   auto done = [&] {
     return res.simulations >= o.max_simulations ||
+           res.simulations * w.kernels.size() >= o.max_simulated_kernels ||
            (res.best.feasible && res.best.fraction_of_ideal >= o.good_enough);
   };
   if (d.paths.empty() || !res.best.feasible) return res;

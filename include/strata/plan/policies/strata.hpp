@@ -53,10 +53,13 @@ struct StrataOptions {
   /// transfer time ahead of its use.
   double max_lead = 3.0;
   /// Refinement: at most this many simulations (the first, of the unrefined plan, included);
-  /// 0 or 1 = no refinement.
-  std::uint32_t max_simulations = 24;
+  /// 0 = no simulation at all, 1 = simulate but do not repair.
+  std::uint32_t max_simulations = 64;
+  /// Refinement budget in simulated kernels (simulations x kernels per iteration), so that a
+  /// larger workload gets fewer simulations: planning time stays bounded, deterministically.
+  std::uint64_t max_simulated_kernels = 60'000;
   /// Refinement stops early once the plan is this close to ideal (fraction of ideal).
-  double good_enough = 0.9995;
+  double good_enough = 0.999999;
 };
 
 /// @brief What the planner decided and how refinement went, for tests, benches and docs.
