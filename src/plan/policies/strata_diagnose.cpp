@@ -32,6 +32,7 @@ SpanKind parse_span(std::string_view name, std::string_view& tensor) {
 }
 
 struct Arrival {
+  std::int64_t start_ns = 0;
   std::int64_t end_ns = 0;
   SpanKind kind = SpanKind::other;
   TensorId tensor = 0;
@@ -53,7 +54,7 @@ std::vector<Stall> diagnose(const Workload& w, const sim::Report& r) {
     const SpanKind kind = parse_span(s.name, tensor);
     const auto it = ids.find(tensor);
     if (kind == SpanKind::other || it == ids.end()) continue;
-    arrivals.push_back({s.start_ns + s.duration_ns, kind, it->second});
+    arrivals.push_back({s.start_ns, s.start_ns + s.duration_ns, kind, it->second});
   }
   if (kernels.size() != w.kernels.size())
     throw InvalidInput("strata planner: the report of '" + r.workload +
@@ -87,6 +88,9 @@ std::vector<Stall> diagnose(const Workload& w, const sim::Report& r) {
         last = &*it;
       }
     }
+    if (!last)
+      for (auto it = arrivals.rbegin(); it != arrivals.rend() && it->end_ns > start; ++it)
+        if (it->kind == SpanKind::evict && it->start_ns < start) st.competing.push_back(it->tensor);
     if (last) {
       st.cause =
           last->kind == SpanKind::fault ? StallCause::demand_fault : StallCause::late_prefetch;

@@ -26,6 +26,8 @@ struct Stall {
   TensorId tensor = 0;  ///< for late_prefetch and demand_fault
   /// for backpressure: tensors whose evictions finished while the kernel waited
   std::vector<TensorId> evicting;
+  /// for backpressure: evictions in flight while it waited that finished after it started
+  std::vector<TensorId> competing;
 };
 
 /// @brief The stalls of the steady-state iteration in `r` (which must have a timeline), longest

@@ -19,10 +19,12 @@ namespace strata::planner {
 struct Movement {
   TensorId tensor = 0;
   std::uint64_t bytes = 0;
-  std::size_t last_use = 0;  ///< the eviction is issued after this kernel (< kernel count)
-  std::size_t next_use = 0;  ///< unwrapped, > last_use + 1
-  std::size_t prefetch = 0;  ///< unwrapped slot whose `before` issues the prefetch, in
-                             ///< (last_use, next_use]
+  std::size_t last_use = 0;     ///< the use before the idle period (< kernel count)
+  std::size_t next_use = 0;     ///< unwrapped, > last_use + 1
+  std::size_t evict_after = 0;  ///< unwrapped slot whose `after` issues the eviction, in
+                                ///< [last_use, prefetch)
+  std::size_t prefetch = 0;     ///< unwrapped slot whose `before` issues the prefetch, in
+                                ///< (last_use, next_use]
   TierKind to = TierKind::host;
   /// false: prefetch only, for a tensor the simulator's victim choice evicts (a repair)
   bool evict = true;

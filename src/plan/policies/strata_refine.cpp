@@ -56,9 +56,9 @@ bool better(const sim::Report& a, const sim::Report& b) {
 
 }  // namespace
 
-std::vector<Repair> propose(const Workload& w, const Vitality& v, const DeviceView& d,
-                            const std::vector<Movement>& moves, const std::vector<Stall>& stalls,
-                            const StrataOptions& o) {
+std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
+                                         const std::vector<Movement>& moves,
+                                         const std::vector<Stall>& stalls, const StrataOptions& o) {
   const std::size_t n = w.kernels.size();
   // Active movements by (tensor, next use in the iteration).
   std::map<std::pair<TensorId, std::size_t>, std::size_t> by_use;
@@ -69,7 +69,8 @@ std::vector<Repair> propose(const Workload& w, const Vitality& v, const DeviceVi
     by_last[{moves[i].tensor, moves[i].last_use}] = i;
   }
   std::vector<Repair> out;
-  std::vector<Repair> second;  // other_tier: tried after every first choice
+  std::vector<Repair> defer;   // tried once `out` is exhausted
+  std::vector<Repair> second;  // other_tier: tried last
   for (const Stall& st : stalls) {
     const std::size_t k = st.kernel;
     if (st.cause != StallCause::backpressure) {
@@ -94,6 +95,7 @@ std::vector<Repair> propose(const Workload& w, const Vitality& v, const DeviceVi
       add.tensor = st.tensor;
       add.bytes = w.tensors[st.tensor].bytes;
       add.last_use = *prev;
+      add.evict_after = *prev;
       add.next_use = next;
       add.evict = false;
       const double lead = std::max(1.5 * static_cast<double>(st.wait_ns),
@@ -102,6 +104,19 @@ std::vector<Repair> propose(const Workload& w, const Vitality& v, const DeviceVi
       out.push_back({RepairKind::add_prefetch, 0, 0, add});
       continue;
     }
+    // Backpressure: evictions that shared the bus with the ones k waited for, and were not done
+    // when k started, go after k instead (the simulator shares bandwidth fairly; the planner's
+    // timeline assumed the urgent ones first).
+    for (TensorId t : st.competing)
+      for (std::size_t i = 0; i < moves.size(); ++i) {
+        const Movement& mv = moves[i];
+        if (!mv.active || !mv.evict || mv.tensor != t) continue;
+        for (std::size_t ku : {k, k + n})
+          if (mv.evict_after < ku && ku < mv.prefetch) {
+            defer.push_back({RepairKind::defer_eviction, i, ku, {}});
+            break;
+          }
+      }
     // Backpressure: free memory earlier. The idle tensor with the farthest next use that no
     // movement takes out over k yet.
     std::optional<Movement> pick;
@@ -120,7 +135,14 @@ std::vector<Repair> propose(const Workload& w, const Vitality& v, const DeviceVi
         const std::size_t s =
             slot_before(v, next, ip.after + 1, static_cast<double>(start_of(v, next)) - lead);
         if (s <= ku) continue;
-        pick = Movement{t.id, t.bytes, ip.after, next, s, tier, true, true};
+        pick = Movement{};
+        pick->tensor = t.id;
+        pick->bytes = t.bytes;
+        pick->last_use = ip.after;
+        pick->evict_after = ip.after;
+        pick->next_use = next;
+        pick->prefetch = s;
+        pick->to = tier;
         pick_distance = distance;
       }
     if (pick) out.push_back({RepairKind::evict_more, 0, 0, *pick});
@@ -134,13 +156,16 @@ std::vector<Repair> propose(const Workload& w, const Vitality& v, const DeviceVi
           }
       }
   }
-  out.insert(out.end(), second.begin(), second.end());
-  return out;
+  std::vector<std::vector<Repair>> groups;
+  for (std::vector<Repair>* g : {&out, &defer, &second})
+    if (!g->empty()) groups.push_back(std::move(*g));
+  return groups;
 }
 
 void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
   switch (r.kind) {
     case RepairKind::earlier_prefetch: moves[r.move].prefetch = r.slot; break;
+    case RepairKind::defer_eviction: moves[r.move].evict_after = r.slot; break;
     case RepairKind::add_prefetch:
     case RepairKind::evict_more: moves.push_back(r.added); break;
     case RepairKind::other_tier: {
@@ -168,10 +193,20 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, cons
            (res.best.feasible && res.best.fraction_of_ideal >= o.good_enough);
   };
   if (d.paths.empty() || !res.best.feasible) return res;
-  std::vector<Repair> repairs = propose(w, v, d, moves, diagnose(w, res.best), o);
-  std::size_t batch = repairs.size();
+  // Groups of repairs, tried in order: each group first as one batch, halved on rejection,
+  // then one by one; an accepted batch re-diagnoses and starts again from the first group.
+  std::vector<std::vector<Repair>> groups = propose(w, v, d, moves, diagnose(w, res.best), o);
+  std::size_t g = 0;
   std::size_t offset = 0;
-  while (!done() && offset < repairs.size()) {
+  std::size_t batch = groups.empty() ? 0 : groups[0].size();
+  while (!done() && g < groups.size()) {
+    const std::vector<Repair>& repairs = groups[g];
+    if (offset >= repairs.size()) {
+      ++g;
+      offset = 0;
+      batch = g < groups.size() ? groups[g].size() : 0;
+      continue;
+    }
     std::vector<Movement> trial = moves;
     const std::size_t end = std::min(repairs.size(), offset + batch);
     for (std::size_t i = offset; i < end; ++i) apply(trial, repairs[i], d);
@@ -182,9 +217,10 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, cons
       res.repairs_kept += static_cast<std::uint32_t>(end - offset);
       moves = std::move(trial);
       res.best = std::move(r);
-      repairs = propose(w, v, d, moves, diagnose(w, res.best), o);
-      batch = repairs.size();
+      groups = propose(w, v, d, moves, diagnose(w, res.best), o);
+      g = 0;
       offset = 0;
+      batch = groups.empty() ? 0 : groups[0].size();
     } else if (batch > 1) {
       batch = (batch + 1) / 2;
     } else {

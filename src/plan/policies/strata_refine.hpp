@@ -26,6 +26,7 @@ enum class RepairKind : std::uint8_t {
   other_tier,        ///< send movement `move`'s eviction to the other lower tier
   evict_more,        ///< add `added`, a new round trip, to free memory where a kernel waited
   drop_movement,     ///< keep movement `move`'s tensor on the device instead
+  defer_eviction,    ///< issue movement `move`'s eviction after kernel `slot` instead
 };
 
 struct Repair {
@@ -35,10 +36,12 @@ struct Repair {
   Movement added;
 };
 
-/// @brief One repair per stall, the longest stalls first.
-std::vector<Repair> propose(const Workload& w, const Vitality& v, const DeviceView& d,
-                            const std::vector<Movement>& moves, const std::vector<Stall>& stalls,
-                            const StrataOptions& o);
+/// @brief Repairs for the stalls, in groups tried one after the other: first one repair per
+/// stall (the longest stalls first: move a prefetch earlier, prefetch a faulted tensor, evict one
+/// more tensor), then deferring competing evictions, then switching tiers.
+std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
+                                         const std::vector<Movement>& moves,
+                                         const std::vector<Stall>& stalls, const StrataOptions& o);
 
 /// @brief Applies `r` to `moves`.
 void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d);

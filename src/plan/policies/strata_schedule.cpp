@@ -104,7 +104,13 @@ class Sweep {
     const auto bytes = static_cast<double>(pr.bytes);
     timeline_.reserve(p.evict_route, bytes, pr.a + 1, pr.next);
     Chosen c;
-    c.move = {pr.tensor, pr.bytes, pr.a, pr.next, opt.prefetch, p.kind, true};
+    c.move.tensor = pr.tensor;
+    c.move.bytes = pr.bytes;
+    c.move.last_use = pr.a;
+    c.move.next_use = pr.next;
+    c.move.evict_after = pr.a;
+    c.move.prefetch = opt.prefetch;
+    c.move.to = p.kind;
     c.path = pi;
     c.out_by = opt.out_by;
     c.fetch = timeline_.reserve(p.fetch_route, bytes, opt.prefetch, pr.next);
