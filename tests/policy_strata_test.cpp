@@ -163,6 +163,8 @@ TEST(PolicyStrata, RefinementNeverMakesRandomWorkloadsWorse) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
   Machine base = one_link_machine(kGiB);
+  int stalled = 0;
+  int refined = 0;
   for (int round = 0; round < 12; ++round) {
     const Workload w = random_workload(rng);
     const Vitality v = analyze_vitality(w);
@@ -196,7 +198,11 @@ TEST(PolicyStrata, RefinementNeverMakesRandomWorkloadsWorse) {
       EXPECT_EQ(ra.iteration_ns, b.stats.unrefined_ns) << "round " << round;
     }
     EXPECT_EQ(plan_strata(w, v, m, policy, policy.options()).plan, b.plan) << "round " << round;
+    if (ra.iteration_ns > ra.ideal_ns) ++stalled;
+    if (b.stats.simulations > 1) ++refined;
   }
+  std::printf("random workloads: %d of 12 stalled before refinement, %d refined\n", stalled,
+              refined);
 }
 
 // Every shared G10 workload on g10-a100: the plan validates, the simulation stays within every

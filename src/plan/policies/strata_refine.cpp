@@ -79,7 +79,7 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
         const Movement& mv = moves[it->second];
         const double target =
             static_cast<double>(start_of(v, mv.prefetch)) - 1.5 * static_cast<double>(st.wait_ns);
-        const std::size_t s = slot_before(v, mv.prefetch, mv.last_use + 1, target);
+        const std::size_t s = slot_before(v, mv.prefetch, mv.evict_after + 1, target);
         if (s < mv.prefetch)
           out.push_back({RepairKind::earlier_prefetch, it->second, s, {}});
         else
@@ -164,8 +164,13 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
 
 void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
   switch (r.kind) {
-    case RepairKind::earlier_prefetch: moves[r.move].prefetch = r.slot; break;
-    case RepairKind::defer_eviction: moves[r.move].evict_after = r.slot; break;
+    // Repairs of one batch may touch one movement twice: keep it in order.
+    case RepairKind::earlier_prefetch:
+      moves[r.move].prefetch = std::max(r.slot, moves[r.move].evict_after + 1);
+      break;
+    case RepairKind::defer_eviction:
+      if (r.slot < moves[r.move].prefetch) moves[r.move].evict_after = r.slot;
+      break;
     case RepairKind::add_prefetch:
     case RepairKind::evict_more: moves.push_back(r.added); break;
     case RepairKind::other_tier: {
