@@ -82,19 +82,22 @@ class Sweep {
     std::size_t out_by = 0;    ///< first slot the tensor is out
     std::size_t prefetch = 0;  ///< slot its prefetch is issued
   };
-  std::optional<Option> try_path(const Period& pr, std::size_t pi, std::size_t ku) const {
+  /// `late`: the eviction may finish after ku (ku will wait for it; the bandwidth is kept busy).
+  std::optional<Option> try_path(const Period& pr, std::size_t pi, std::size_t ku,
+                                 bool late) const {
     const LowerPath& p = d_.paths[pi];
     const auto bytes = static_cast<double>(pr.bytes);
-    const auto done =
-        timeline_.finish_forward(p.evict_route, bytes, pr.a + 1, ku + 1, p.evict_latency_ns);
+    const auto done = timeline_.finish_forward(p.evict_route, bytes, pr.a + 1,
+                                               late ? pr.next : ku + 1, p.evict_latency_ns);
     if (!done) return std::nullopt;
     const std::size_t out_by = timeline_.first_slot_at_or_after(*done, pr.a + 1);
-    if (out_by > ku) return std::nullopt;
-    const auto start = timeline_.latest_start(p.fetch_route, bytes * (1 + o_.prefetch_margin),
-                                              pr.next, ku + 1, p.fetch_latency_ns);
+    if (out_by > ku && !late) return std::nullopt;
+    const auto start =
+        timeline_.latest_start(p.fetch_route, bytes * (1 + o_.prefetch_margin), pr.next,
+                               std::max(ku, out_by) + 1, p.fetch_latency_ns);
     if (!start) return std::nullopt;
     if (!host_room(p, pr.a + 1, pr.next, pr.bytes)) return std::nullopt;
-    return Option{out_by, *start};
+    return Option{std::min(out_by, ku), *start};
   }
 
   void take(std::size_t index, std::size_t pi, const Option& opt) {
@@ -144,21 +147,26 @@ class Sweep {
       if (px.bytes != py.bytes) return px.bytes > py.bytes;
       return x.index < y.index;
     });
-    for (const Cand& c : cands) {
-      if (!over(k)) return;
-      std::optional<Option> best;
-      std::size_t best_path = 0;
-      for (std::size_t pi = 0; pi < d_.paths.size(); ++pi) {
-        const std::optional<Option> opt = try_path(periods_[c.index], pi, c.ku);
-        if (!opt) continue;
-        // Longer out of GPU memory wins; the first path (host) on ties.
-        if (!best || opt->prefetch - opt->out_by > best->prefetch - best->out_by) {
-          best = opt;
-          best_path = pi;
+    // First only periods out of GPU memory by k on the ideal clock; then, if k is still over,
+    // periods whose eviction ends later: k will wait for them, but the bandwidth stays busy
+    // from the last use on instead of idling until the simulator evicts a victim at k.
+    for (const bool late : {false, true})
+      for (const Cand& c : cands) {
+        if (!over(k)) return;
+        if (taken_[c.index]) continue;
+        std::optional<Option> best;
+        std::size_t best_path = 0;
+        for (std::size_t pi = 0; pi < d_.paths.size(); ++pi) {
+          const std::optional<Option> opt = try_path(periods_[c.index], pi, c.ku, late);
+          if (!opt) continue;
+          // Longer out of GPU memory wins; the first path (host) on ties.
+          if (!best || opt->prefetch - opt->out_by > best->prefetch - best->out_by) {
+            best = opt;
+            best_path = pi;
+          }
         }
+        if (best) take(c.index, best_path, *best);
       }
-      if (best) take(c.index, best_path, *best);
-    }
   }
 
   // Step 3: prefetches move earlier while memory has room, up to max_lead transfer times.
