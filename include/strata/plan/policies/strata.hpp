@@ -46,7 +46,7 @@ namespace strata {
 /// @brief The planner's own knobs (not properties of the machine).
 struct StrataOptions {
   /// Plan until every kernel's estimated device bytes are at most this fraction of GPU memory.
-  double memory_fraction = 0.98;
+  double memory_fraction = 0.99;
   /// A prefetch is booked as if it moved (1 + prefetch_margin) x its bytes.
   double prefetch_margin = 0.25;
   /// A prefetch moves earlier while memory has room, up to this many times its own uncontended
