@@ -48,9 +48,11 @@ struct Schedule {
 Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d,
                   const StrataOptions& o);
 
-/// @brief StrataPlanStats::eviction_bound_ns: max over kernels k of (bytes that must be out of
-/// GPU memory at k and were on it earlier in the iteration) / (total eviction bandwidth) +
-/// the ideal time after k's start... as an iteration time: ideal + the largest shortfall.
+/// @brief StrataPlanStats::eviction_bound_ns: at every kernel k, the live bytes beyond GPU
+/// memory (less persistent tensors first used after k, which may have stayed out since the last
+/// iteration) were evicted after the iteration began, at no more than the device's total
+/// eviction bandwidth; k cannot start earlier than that, nor the iteration end sooner than that
+/// plus the ideal time from k on. The largest such time (at least the ideal).
 std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d);
 
 }  // namespace strata::planner

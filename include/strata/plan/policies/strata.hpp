@@ -18,18 +18,21 @@
 ///    inactive periods spanning k, the one whose next use is farthest away (the most memory
 ///    freed per byte moved), to whichever lower tier frees it over k for longer: the eviction
 ///    is booked as soon as possible after the last use, the prefetch as late as the residual
-///    fetch bandwidth allows before the next use (with `prefetch_margin` spare), and the period
-///    is taken only if the tensor is out of GPU memory at k. Host capacity is booked per slot.
+///    fetch bandwidth allows before the next use (with `prefetch_margin` spare). First only
+///    periods out of GPU memory by k on the ideal clock count; if k is still over, a second pass
+///    takes periods whose eviction ends later (k will wait, but the eviction bandwidth is busy
+///    from the last use on). Host capacity is booked per slot.
 /// 3. Prefetch lead. Each prefetch then moves earlier while the memory estimate has room, up
 ///    to `max_lead` times its own transfer time, so contention the timeline could not foresee
 ///    has slack to absorb.
 /// 4. Refinement (the simulator in the loop). The plan is simulated with a timeline; every
 ///    stalled kernel is traced to its cause (a late prefetch, a demand fault of a tensor, or
-///    eviction backpressure) and a repair is proposed for each (move the prefetch earlier; add a
-///    prefetch for a faulted tensor; send an eviction that finished late to the other tier; drop
-///    a movement whose prefetch was useless). Repairs are applied in batches, the plan is
-///    re-simulated, and a batch is kept only if the iteration got faster; a rejected batch is
-///    halved and retried. It stops when nothing improves or after `max_simulations`.
+///    eviction backpressure) and repairs are proposed in groups: (a) move the prefetch earlier
+///    (or drop a movement whose prefetch cannot move), prefetch a faulted tensor back in time,
+///    evict one more idle tensor; (b) defer evictions that competed for the bus with the ones
+///    the kernel waited for; (c) send an eviction to the other tier. A group is applied as one
+///    batch and re-simulated; a batch is kept only if the iteration got faster, else halved
+///    down to single repairs. It stops when nothing improves, at ideal, or at the budget.
 ///    Recompute will be one more repair kind once the simulator models it.
 /// Everything is deterministic (no clock, no randomness); rates and capacities come from the
 /// Machine only.
