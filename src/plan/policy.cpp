@@ -8,6 +8,7 @@
 #include "strata/plan/policies/flashneuron.hpp"
 #include "strata/plan/policies/g10.hpp"
 #include "strata/plan/policies/sentinel.hpp"
+#include "strata/plan/policies/strata.hpp"
 #include "strata/plan/policies/uvm.hpp"
 #include "strata/plan/policies/vdnn.hpp"
 
@@ -93,6 +94,10 @@ constexpr PolicyEntry kPolicies[] = {
      }},
     {"g10", "g10", "G10's planner: evict inactive periods by pressure, prefetch early, LRU paging",
      [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<G10Policy>(); }},
+    {"strata", "strata",
+     "strata's planner: bandwidth timeline per resource, host+SSD, simulator-refined, Belady "
+     "paging",
+     [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<StrataPolicy>(); }},
     {"g10-plan:", "g10-plan:<folder or file>",
      "G10's own plan (g10_plan.txt) with LRU demand paging", make_g10_plan},
 };

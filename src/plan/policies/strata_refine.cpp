@@ -1,0 +1,241 @@
+#include "strata_refine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include "strata/core/error.hpp"
+#include "strata/sim/simulator.hpp"
+
+namespace strata::planner {
+
+namespace {
+
+std::int64_t start_of(const Vitality& v, std::size_t j) {
+  const std::size_t n = v.start_ns.size();
+  return v.start_ns[j % n] + static_cast<std::int64_t>(j / n) * v.ideal_ns;
+}
+
+/// The latest unwrapped slot s in [lowest, from] with start(s) <= target_ns (lowest if none).
+std::size_t slot_before(const Vitality& v, std::size_t from, std::size_t lowest, double target_ns) {
+  std::size_t s = from;
+  while (s > lowest && static_cast<double>(start_of(v, s)) > target_ns) --s;
+  return s;
+}
+
+/// The use of `t` before kernel k (unwrapped: k itself may be k + n), or nullopt.
+std::optional<std::size_t> previous_use(const Workload& w, const Vitality& v, TensorId t,
+                                        std::size_t k) {
+  const std::vector<KernelId>& uses = v.tensors[t].uses;
+  const auto it = std::lower_bound(uses.begin(), uses.end(), static_cast<KernelId>(k));
+  if (it != uses.begin()) return *(it - 1);
+  if (w.tensors[t].persistent && !uses.empty() && uses.back() > k) return uses.back();
+  return std::nullopt;
+}
+
+double fetch_ns(const DeviceView& d, TierKind tier, std::uint64_t bytes) {
+  for (const LowerPath& p : d.paths)
+    if (p.kind == tier) return static_cast<double>(bytes) / p.fetch_bytes_per_ns;
+  return static_cast<double>(bytes) / d.paths.front().fetch_bytes_per_ns;
+}
+
+sim::Report simulate_moves(const Workload& w, const Vitality& v, const Machine& m,
+                           const Policy& victims, const std::vector<Movement>& moves) {
+  const Plan plan = build_plan(w, moves, "strata plan of " + w.name, "strata");
+  sim::SimOptions so;
+  so.record_timeline = true;
+  // Capacity is checked at every grant regardless; the full re-sum after every event is for the
+  // final simulation (the tests run it), not for each trial here.
+  so.check_every_event = false;
+  return sim::simulate(w, v, m, plan, victims, so);
+}
+
+bool better(const sim::Report& a, const sim::Report& b) {
+  if (!a.feasible) return false;
+  if (!b.feasible) return true;
+  return a.iteration_ns < b.iteration_ns;
+}
+
+}  // namespace
+
+std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
+                                         const std::vector<Movement>& moves,
+                                         const std::vector<Stall>& stalls, const StrataOptions& o) {
+  const std::size_t n = w.kernels.size();
+  // Active movements by (tensor, next use in the iteration).
+  std::map<std::pair<TensorId, std::size_t>, std::size_t> by_use;
+  std::map<std::pair<TensorId, std::size_t>, std::size_t> by_last;
+  for (std::size_t i = 0; i < moves.size(); ++i) {
+    if (!moves[i].active) continue;
+    by_use[{moves[i].tensor, moves[i].next_use % n}] = i;
+    by_last[{moves[i].tensor, moves[i].last_use}] = i;
+  }
+  std::vector<Repair> out;
+  std::vector<Repair> defer;   // tried once `out` is exhausted
+  std::vector<Repair> second;  // other_tier: tried last
+  for (const Stall& st : stalls) {
+    const std::size_t k = st.kernel;
+    if (st.cause != StallCause::backpressure) {
+      const auto it = by_use.find({st.tensor, k});
+      if (it != by_use.end()) {
+        const Movement& mv = moves[it->second];
+        const double target =
+            static_cast<double>(start_of(v, mv.prefetch)) - 1.5 * static_cast<double>(st.wait_ns);
+        const std::size_t s = slot_before(v, mv.prefetch, mv.evict_after + 1, target);
+        if (s < mv.prefetch)
+          out.push_back({RepairKind::earlier_prefetch, it->second, s, {}});
+        else
+          out.push_back({RepairKind::drop_movement, it->second, 0, {}});
+        continue;
+      }
+      // Not planned: evicted by the simulator's victim choice. Prefetch it back in time.
+      const std::optional<std::size_t> prev = previous_use(w, v, st.tensor, k);
+      if (!prev) continue;
+      const std::size_t next = k > *prev ? k : k + n;
+      if (next < *prev + 2) continue;
+      Movement add;
+      add.tensor = st.tensor;
+      add.bytes = w.tensors[st.tensor].bytes;
+      add.last_use = *prev;
+      add.evict_after = *prev;
+      add.next_use = next;
+      add.evict = false;
+      const double lead = std::max(1.5 * static_cast<double>(st.wait_ns),
+                                   (1 + o.prefetch_margin) * fetch_ns(d, add.to, add.bytes));
+      add.prefetch = slot_before(v, next, *prev + 1, static_cast<double>(start_of(v, next)) - lead);
+      out.push_back({RepairKind::add_prefetch, 0, 0, add});
+      continue;
+    }
+    // Backpressure: evictions that shared the bus with the ones k waited for, and were not done
+    // when k started, go after k instead (the simulator shares bandwidth fairly; the planner's
+    // timeline assumed the urgent ones first).
+    for (TensorId t : st.competing)
+      for (std::size_t i = 0; i < moves.size(); ++i) {
+        const Movement& mv = moves[i];
+        if (!mv.active || !mv.evict || mv.tensor != t) continue;
+        for (std::size_t ku : {k, k + n})
+          if (mv.evict_after < ku && ku < mv.prefetch) {
+            defer.push_back({RepairKind::defer_eviction, i, ku, {}});
+            break;
+          }
+      }
+    // Backpressure: free memory earlier. The idle tensor with the farthest next use that no
+    // movement takes out over k yet.
+    std::optional<Movement> pick;
+    std::int64_t pick_distance = -1;
+    for (const Tensor& t : w.tensors)
+      for (const InactivePeriod& ip : v.tensors[t.id].inactive) {
+        const std::size_t next = ip.wraps ? std::size_t{ip.before} + n : ip.before;
+        std::size_t ku = k;
+        if (!(ip.after < ku && ku < next)) ku = k + n;
+        if (!(ip.after < ku && ku < next) || next < std::size_t{ip.after} + 2) continue;
+        if (by_last.count({t.id, ip.after})) continue;
+        const std::int64_t distance = start_of(v, next) - start_of(v, ku);
+        if (distance <= pick_distance) continue;
+        const TierKind tier = d.paths.front().kind;
+        const double lead = (1 + o.prefetch_margin) * fetch_ns(d, tier, t.bytes);
+        const std::size_t s =
+            slot_before(v, next, ip.after + 1, static_cast<double>(start_of(v, next)) - lead);
+        if (s <= ku) continue;
+        pick = Movement{};
+        pick->tensor = t.id;
+        pick->bytes = t.bytes;
+        pick->last_use = ip.after;
+        pick->evict_after = ip.after;
+        pick->next_use = next;
+        pick->prefetch = s;
+        pick->to = tier;
+        pick_distance = distance;
+      }
+    if (pick) out.push_back({RepairKind::evict_more, 0, 0, *pick});
+    if (d.paths.size() > 1)
+      for (TensorId t : st.evicting) {
+        for (std::size_t i = 0; i < moves.size(); ++i)
+          if (moves[i].active && moves[i].evict && moves[i].tensor == t &&
+              moves[i].last_use < k + n && moves[i].next_use > k) {
+            second.push_back({RepairKind::other_tier, i, 0, {}});
+            break;
+          }
+      }
+  }
+  std::vector<std::vector<Repair>> groups;
+  for (std::vector<Repair>* g : {&out, &defer, &second})
+    if (!g->empty()) groups.push_back(std::move(*g));
+  return groups;
+}
+
+void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
+  switch (r.kind) {
+    // Repairs of one batch may touch one movement twice: keep it in order.
+    case RepairKind::earlier_prefetch:
+      moves[r.move].prefetch = std::max(r.slot, moves[r.move].evict_after + 1);
+      break;
+    case RepairKind::defer_eviction:
+      if (r.slot < moves[r.move].prefetch) moves[r.move].evict_after = r.slot;
+      break;
+    case RepairKind::add_prefetch:
+    case RepairKind::evict_more: moves.push_back(r.added); break;
+    case RepairKind::other_tier: {
+      Movement& mv = moves[r.move];
+      for (const LowerPath& p : d.paths)
+        if (p.kind != mv.to) {
+          mv.to = p.kind;
+          break;
+        }
+      break;
+    }
+    case RepairKind::drop_movement: moves[r.move].active = false; break;
+  }
+}
+
+RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
+                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o) {
+  RefineResult res;
+  res.unrefined = simulate_moves(w, v, m, victims, moves);
+  res.simulations = 1;
+  res.best = res.unrefined;
+  auto done = [&] {
+    return res.simulations >= o.max_simulations ||
+           res.simulations * w.kernels.size() >= o.max_simulated_kernels ||
+           (res.best.feasible && res.best.fraction_of_ideal >= o.good_enough);
+  };
+  if (d.paths.empty() || !res.best.feasible) return res;
+  // Groups of repairs, tried in order: each group first as one batch, halved on rejection,
+  // then one by one; an accepted batch re-diagnoses and starts again from the first group.
+  std::vector<std::vector<Repair>> groups = propose(w, v, d, moves, diagnose(w, res.best), o);
+  std::size_t g = 0;
+  std::size_t offset = 0;
+  std::size_t batch = groups.empty() ? 0 : groups[0].size();
+  while (!done() && g < groups.size()) {
+    const std::vector<Repair>& repairs = groups[g];
+    if (offset >= repairs.size()) {
+      ++g;
+      offset = 0;
+      batch = g < groups.size() ? groups[g].size() : 0;
+      continue;
+    }
+    std::vector<Movement> trial = moves;
+    const std::size_t end = std::min(repairs.size(), offset + batch);
+    for (std::size_t i = offset; i < end; ++i) apply(trial, repairs[i], d);
+    sim::Report r = simulate_moves(w, v, m, victims, trial);
+    ++res.simulations;
+    res.repairs_tried += static_cast<std::uint32_t>(end - offset);
+    if (better(r, res.best)) {
+      res.repairs_kept += static_cast<std::uint32_t>(end - offset);
+      moves = std::move(trial);
+      res.best = std::move(r);
+      groups = propose(w, v, d, moves, diagnose(w, res.best), o);
+      g = 0;
+      offset = 0;
+      batch = groups.empty() ? 0 : groups[0].size();
+    } else if (batch > 1) {
+      batch = (batch + 1) / 2;
+    } else {
+      ++offset;
+    }
+  }
+  return res;
+}
+
+}  // namespace strata::planner

@@ -1,0 +1,60 @@
+#pragma once
+// Step 4 of the strata planner (Note [strata planner] in
+// include/strata/plan/policies/strata.hpp): the simulator in the loop. Simulate, trace every
+// late kernel to its cause (strata_diagnose.hpp), propose one repair per cause, apply repairs in
+// batches, keep a batch only if the simulated iteration got faster.
+//
+// Note [strata repairs]: a Repair edits the list of movements; each kind is one way out of a
+// stall, so a new kind (recompute instead of move, once the simulator models recompute) is one
+// more enumerator, one more case in propose() and one in apply().
+
+#include <cstdint>
+#include <vector>
+
+#include "strata/analysis/vitality.hpp"
+#include "strata/plan/policies/strata.hpp"
+#include "strata/sim/report.hpp"
+#include "strata_diagnose.hpp"
+#include "strata_moves.hpp"
+#include "strata_schedule.hpp"
+
+namespace strata::planner {
+
+enum class RepairKind : std::uint8_t {
+  earlier_prefetch,  ///< issue movement `move`'s prefetch at `slot` instead
+  add_prefetch,      ///< add `added` (a prefetch-only movement) for a tensor that faulted
+  other_tier,        ///< send movement `move`'s eviction to the other lower tier
+  evict_more,        ///< add `added`, a new round trip, to free memory where a kernel waited
+  drop_movement,     ///< keep movement `move`'s tensor on the device instead
+  defer_eviction,    ///< issue movement `move`'s eviction after kernel `slot` instead
+};
+
+struct Repair {
+  RepairKind kind = RepairKind::earlier_prefetch;
+  std::size_t move = 0;
+  std::size_t slot = 0;
+  Movement added;
+};
+
+/// @brief Repairs for the stalls, in groups tried one after the other: first one repair per
+/// stall (the longest stalls first: move a prefetch earlier, prefetch a faulted tensor, evict one
+/// more tensor), then deferring competing evictions, then switching tiers.
+std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
+                                         const std::vector<Movement>& moves,
+                                         const std::vector<Stall>& stalls, const StrataOptions& o);
+
+/// @brief Applies `r` to `moves`.
+void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d);
+
+/// @brief The refinement loop; `moves` becomes the best set found. Returns the best report.
+struct RefineResult {
+  sim::Report unrefined;
+  sim::Report best;
+  std::uint32_t simulations = 0;
+  std::uint32_t repairs_tried = 0;
+  std::uint32_t repairs_kept = 0;
+};
+RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
+                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o);
+
+}  // namespace strata::planner

@@ -1,0 +1,296 @@
+#include "strata_schedule.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "strata/core/error.hpp"
+#include "strata/sim/transfers.hpp"
+
+namespace strata::planner {
+
+namespace {
+
+std::vector<ResourceIndex> route_of(const Machine& m, LinkId link, TierId from,
+                                    std::int64_t& latency_ns) {
+  const sim::Route r = sim::route_for(m, link, from);
+  latency_ns = r.latency_ns;
+  return {r.resources.begin(), r.resources.end()};
+}
+
+/// An inactive period in unwrapped kernel indices: idle after `a`, used again at `next`.
+struct Period {
+  TensorId tensor = 0;
+  std::uint64_t bytes = 0;
+  std::size_t a = 0;
+  std::size_t next = 0;
+};
+
+class Sweep {
+ public:
+  Sweep(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o)
+      : w_(w),
+        v_(v),
+        d_(d),
+        o_(o),
+        n_(w.kernels.size()),
+        timeline_(v.start_ns, v.ideal_ns, d.resource_bytes_per_s),
+        mem_(v.live_bytes.begin(), v.live_bytes.end()),
+        host_(n_, 0),
+        line_(static_cast<double>(d.capacity_bytes) * o.memory_fraction) {}
+
+  Schedule run() {
+    collect();
+    for (std::size_t k = 0; k < n_; ++k)
+      if (over(k)) relieve(k);
+    lead();
+    Schedule s;
+    s.periods = periods_.size();
+    for (std::size_t k = 0; k < n_; ++k) s.kernels_over_line += over(k) ? 1 : 0;
+    for (const Chosen& c : chosen_) s.moves.push_back(c.move);
+    return s;
+  }
+
+ private:
+  struct Chosen {
+    Movement move;
+    std::size_t path = 0;
+    std::size_t out_by = 0;  ///< unwrapped slot from which the tensor is out of GPU memory
+    BandwidthTimeline::Booking fetch;
+  };
+
+  bool over(std::size_t k) const { return static_cast<double>(mem_[k]) > line_; }
+
+  void collect() {
+    for (const Tensor& t : w_.tensors)
+      for (const InactivePeriod& ip : v_.tensors[t.id].inactive) {
+        const std::size_t next = ip.wraps ? std::size_t{ip.before} + n_ : ip.before;
+        if (next < std::size_t{ip.after} + 2) continue;  // idle for less than one kernel
+        periods_.push_back({t.id, t.bytes, ip.after, next});
+      }
+    taken_.assign(periods_.size(), false);
+  }
+
+  bool host_room(const LowerPath& p, std::size_t from, std::size_t to, std::uint64_t bytes) const {
+    if (p.kind != TierKind::host) return true;  // SSD capacity is checked by the simulator
+    for (std::size_t j = from; j < to; ++j)
+      if (host_[j % n_] + bytes > p.capacity_bytes) return false;
+    return true;
+  }
+
+  /// What moving `pr` over path `pi` would free, for kernel `ku` (unwrapped).
+  struct Option {
+    std::size_t out_by = 0;    ///< first slot the tensor is out
+    std::size_t prefetch = 0;  ///< slot its prefetch is issued
+  };
+  /// `late`: the eviction may finish after ku (ku will wait for it; the bandwidth is kept busy).
+  std::optional<Option> try_path(const Period& pr, std::size_t pi, std::size_t ku,
+                                 bool late) const {
+    const LowerPath& p = d_.paths[pi];
+    const auto bytes = static_cast<double>(pr.bytes);
+    const auto done = timeline_.finish_forward(p.evict_route, bytes, pr.a + 1,
+                                               late ? pr.next : ku + 1, p.evict_latency_ns);
+    if (!done) return std::nullopt;
+    const std::size_t out_by = timeline_.first_slot_at_or_after(*done, pr.a + 1);
+    if (out_by > ku && !late) return std::nullopt;
+    const auto start =
+        timeline_.latest_start(p.fetch_route, bytes * (1 + o_.prefetch_margin), pr.next,
+                               std::max(ku, out_by) + 1, p.fetch_latency_ns);
+    if (!start) return std::nullopt;
+    if (!host_room(p, pr.a + 1, pr.next, pr.bytes)) return std::nullopt;
+    return Option{std::min(out_by, ku), *start};
+  }
+
+  void take(std::size_t index, std::size_t pi, const Option& opt) {
+    const Period& pr = periods_[index];
+    const LowerPath& p = d_.paths[pi];
+    taken_[index] = true;
+    const auto bytes = static_cast<double>(pr.bytes);
+    timeline_.reserve(p.evict_route, bytes, pr.a + 1, pr.next);
+    Chosen c;
+    c.move.tensor = pr.tensor;
+    c.move.bytes = pr.bytes;
+    c.move.last_use = pr.a;
+    c.move.next_use = pr.next;
+    c.move.evict_after = pr.a;
+    c.move.prefetch = opt.prefetch;
+    c.move.to = p.kind;
+    c.path = pi;
+    c.out_by = opt.out_by;
+    c.fetch = timeline_.reserve(p.fetch_route, bytes, opt.prefetch, pr.next);
+    if (p.kind == TierKind::host)
+      for (std::size_t j = pr.a + 1; j < pr.next; ++j) host_[j % n_] += pr.bytes;
+    for (std::size_t j = opt.out_by; j < opt.prefetch; ++j) mem_[j % n_] -= pr.bytes;
+    chosen_.push_back(std::move(c));
+  }
+
+  // Step 2 at kernel k: farthest next use first, until k is under the line.
+  void relieve(std::size_t k) {
+    struct Cand {
+      std::int64_t distance_ns;
+      std::size_t index;
+      std::size_t ku;
+    };
+    std::vector<Cand> cands;
+    for (std::size_t i = 0; i < periods_.size(); ++i) {
+      if (taken_[i]) continue;
+      const Period& pr = periods_[i];
+      for (std::size_t ku : {k, k + n_})
+        if (pr.a < ku && ku < pr.next) {
+          cands.push_back({timeline_.start_ns(pr.next) - timeline_.start_ns(ku), i, ku});
+          break;
+        }
+    }
+    std::sort(cands.begin(), cands.end(), [&](const Cand& x, const Cand& y) {
+      if (x.distance_ns != y.distance_ns) return x.distance_ns > y.distance_ns;
+      const Period& px = periods_[x.index];
+      const Period& py = periods_[y.index];
+      if (px.bytes != py.bytes) return px.bytes > py.bytes;
+      return x.index < y.index;
+    });
+    // First only periods out of GPU memory by k on the ideal clock; then, if k is still over,
+    // periods whose eviction ends later: k will wait for them, but the bandwidth stays busy
+    // from the last use on instead of idling until the simulator evicts a victim at k.
+    for (const bool late : {false, true})
+      for (const Cand& c : cands) {
+        if (!over(k)) return;
+        if (taken_[c.index]) continue;
+        std::optional<Option> best;
+        std::size_t best_path = 0;
+        for (std::size_t pi = 0; pi < d_.paths.size(); ++pi) {
+          const std::optional<Option> opt = try_path(periods_[c.index], pi, c.ku, late);
+          if (!opt) continue;
+          // Longer out of GPU memory wins; the first path (host) on ties.
+          if (!best || opt->prefetch - opt->out_by > best->prefetch - best->out_by) {
+            best = opt;
+            best_path = pi;
+          }
+        }
+        if (best) take(c.index, best_path, *best);
+      }
+  }
+
+  // Step 3: prefetches move earlier while memory has room, up to max_lead transfer times.
+  void lead() {
+    std::vector<std::size_t> order(chosen_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+      return chosen_[x].move.prefetch < chosen_[y].move.prefetch;
+    });
+    for (std::size_t i : order) {
+      Chosen& c = chosen_[i];
+      const LowerPath& p = d_.paths[c.path];
+      const double lead_ns = o_.max_lead * static_cast<double>(c.move.bytes) / p.fetch_bytes_per_ns;
+      const auto need_ns = static_cast<double>(timeline_.start_ns(c.move.next_use));
+      std::size_t s = c.move.prefetch;
+      while (s > c.out_by + 1 &&
+             need_ns - static_cast<double>(timeline_.start_ns(s - 1)) <= lead_ns &&
+             static_cast<double>(mem_[(s - 1) % n_] + c.move.bytes) <= line_)
+        --s;
+      if (s == c.move.prefetch) continue;
+      for (std::size_t j = s; j < c.move.prefetch; ++j) mem_[j % n_] += c.move.bytes;
+      timeline_.cancel(p.fetch_route, c.fetch);
+      c.fetch =
+          timeline_.reserve(p.fetch_route, static_cast<double>(c.move.bytes), s, c.move.next_use);
+      c.move.prefetch = s;
+    }
+  }
+
+  const Workload& w_;
+  const Vitality& v_;
+  const DeviceView& d_;
+  const StrataOptions& o_;
+  std::size_t n_;
+  BandwidthTimeline timeline_;
+  std::vector<std::uint64_t> mem_;
+  std::vector<std::uint64_t> host_;
+  double line_;
+  std::vector<Period> periods_;
+  std::vector<bool> taken_;
+  std::vector<Chosen> chosen_;
+};
+
+}  // namespace
+
+DeviceView device_view(const Machine& m, GpuId gpu) {
+  DeviceView d;
+  d.gpu = gpu;
+  d.device = m.gpus.at(gpu).memory;
+  d.capacity_bytes = m.tiers[d.device].capacity_bytes;
+  for (const sim::Resource& r : sim::machine_resources(m))
+    d.resource_bytes_per_s.push_back(r.bytes_per_s);
+  std::vector<TierId> lower;
+  if (const auto h = m.host_tier()) lower.push_back(*h);
+  for (TierId t : m.ssd_tiers()) {
+    lower.push_back(t);
+    break;  // plans name tiers by kind: the first SSD (Note [plan tiers])
+  }
+  for (TierId t : m.tiers_of_kind(TierKind::pmem)) {
+    lower.push_back(t);
+    break;
+  }
+  for (TierId t : lower) {
+    const std::optional<LinkId> link = m.link_between(d.device, t);
+    if (!link) continue;
+    LowerPath p;
+    p.kind = m.tiers[t].kind;
+    p.tier = t;
+    p.link = *link;
+    p.capacity_bytes = m.tiers[t].capacity_bytes;
+    p.evict_route = route_of(m, *link, d.device, p.evict_latency_ns);
+    p.fetch_route = route_of(m, *link, t, p.fetch_latency_ns);
+    p.fetch_bytes_per_ns = uncontended_bytes_per_s(m, *link, t) / 1e9;
+    d.paths.push_back(std::move(p));
+  }
+  return d;
+}
+
+Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d,
+                  const StrataOptions& o) {
+  if (d.paths.empty() || v.peak_live_bytes <= d.capacity_bytes) {
+    Schedule s;
+    for (std::uint64_t b : v.live_bytes)
+      s.kernels_over_line +=
+          static_cast<double>(b) > static_cast<double>(d.capacity_bytes) * o.memory_fraction ? 1
+                                                                                             : 0;
+    if (v.peak_live_bytes <= d.capacity_bytes) s.kernels_over_line = 0;
+    return s;
+  }
+  return Sweep(w, v, d, o).run();
+}
+
+std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d) {
+  if (d.paths.empty()) return v.ideal_ns;
+  // The most the device can evict per ns: the paths' rates, capped by any resource all cross.
+  double rate = 0;
+  for (const LowerPath& p : d.paths) {
+    double r = -1;
+    for (ResourceIndex i : p.evict_route)
+      r = r < 0 ? d.resource_bytes_per_s[i] : std::min(r, d.resource_bytes_per_s[i]);
+    rate += r;
+  }
+  for (std::size_t i = 0; i < d.resource_bytes_per_s.size(); ++i) {
+    bool all = true;
+    for (const LowerPath& p : d.paths)
+      all = all && std::find(p.evict_route.begin(), p.evict_route.end(), i) != p.evict_route.end();
+    if (all) rate = std::min(rate, d.resource_bytes_per_s[i]);
+  }
+  rate /= 1e9;
+  // Persistent tensors first used after kernel k may have stayed out since the last iteration.
+  const std::size_t n = w.kernels.size();
+  std::vector<std::uint64_t> later(n + 1, 0);
+  for (const Tensor& t : w.tensors)
+    if (t.persistent && v.tensors[t.id].first_use != kNoKernel)
+      later[v.tensors[t.id].first_use] += t.bytes;
+  for (std::size_t k = n; k > 0; --k) later[k - 1] += later[k];
+  std::int64_t bound = v.ideal_ns;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::uint64_t keep = d.capacity_bytes + later[k + 1];
+    if (v.live_bytes[k] <= keep) continue;
+    const double need_ns = static_cast<double>(v.live_bytes[k] - keep) / rate;
+    const auto late = static_cast<std::int64_t>(std::ceil(need_ns)) - v.start_ns[k];
+    if (late > 0) bound = std::max(bound, v.ideal_ns + late);
+  }
+  return bound;
+}
+
+}  // namespace strata::planner

@@ -1,0 +1,58 @@
+#pragma once
+// Steps 1-3 of the strata planner (Note [strata planner] in
+// include/strata/plan/policies/strata.hpp): the bandwidth timeline, the Belady sweep that
+// chooses which inactive periods to move and to which tier, and the prefetch lead.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "strata/analysis/vitality.hpp"
+#include "strata/machine/machine.hpp"
+#include "strata/plan/policies/strata.hpp"
+#include "strata_moves.hpp"
+#include "strata_timeline.hpp"
+
+namespace strata::planner {
+
+/// @brief One way out of GPU memory: a lower tier linked to the device, with the resources an
+/// eviction and a fetch cross (indices into sim::machine_resources).
+struct LowerPath {
+  TierKind kind = TierKind::host;
+  TierId tier = 0;
+  LinkId link = 0;
+  std::uint64_t capacity_bytes = 0;
+  std::vector<ResourceIndex> evict_route, fetch_route;
+  std::int64_t evict_latency_ns = 0, fetch_latency_ns = 0;
+  double fetch_bytes_per_ns = 0;  ///< uncontended
+};
+
+/// @brief The device a plan is made for and its paths to the tiers below (host first).
+struct DeviceView {
+  GpuId gpu = 0;
+  TierId device = 0;
+  std::uint64_t capacity_bytes = 0;
+  std::vector<LowerPath> paths;
+  std::vector<double> resource_bytes_per_s;  ///< every machine resource's capacity
+};
+
+DeviceView device_view(const Machine& m, GpuId gpu);
+
+/// @brief The movements the sweep chose, and what it could not fix.
+struct Schedule {
+  std::vector<Movement> moves;
+  std::size_t periods = 0;
+  std::size_t kernels_over_line = 0;
+};
+
+Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d,
+                  const StrataOptions& o);
+
+/// @brief StrataPlanStats::eviction_bound_ns: at every kernel k, the live bytes beyond GPU
+/// memory (less persistent tensors first used after k, which may have stayed out since the last
+/// iteration) were evicted after the iteration began, at no more than the device's total
+/// eviction bandwidth; k cannot start earlier than that, nor the iteration end sooner than that
+/// plus the ideal time from k on. The largest such time (at least the ideal).
+std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d);
+
+}  // namespace strata::planner
