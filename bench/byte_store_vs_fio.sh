@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Compares strata's byte store with fio on the same file system, in one run: sequential write
+# then sequential read of one file of FILE_BYTES, in blocks of BLOCK_BYTES, QUEUE_DEPTH I/Os in
+# flight, O_DIRECT through io_uring on both sides. Prints each side's rate and strata/fio.
+#
+# Usage: bench/byte_store_vs_fio.sh [DIR]     (DIR default /tmp; must take O_DIRECT)
+# Environment (defaults): BUILD=build FILE_BYTES=268435456 BLOCK_BYTES=1048576 QUEUE_DEPTH=32
+#                         LOOPS=3 ROUNDS=2 (rounds alternate fio and strata; the best of each is kept)
+set -euo pipefail
+
+dir=${1:-/tmp}
+build=${BUILD:-build}
+file_bytes=${FILE_BYTES:-268435456}
+block_bytes=${BLOCK_BYTES:-1048576}
+queue_depth=${QUEUE_DEPTH:-32}
+loops=${LOOPS:-3}
+rounds=${ROUNDS:-2}
+strata_bin="$build/bin/rt_store_throughput"
+
+command -v fio >/dev/null || { echo "byte_store_vs_fio: fio not found; run scripts/setup.sh" >&2; exit 1; }
+[[ -x $strata_bin ]] || { echo "byte_store_vs_fio: $strata_bin not built; build first" >&2; exit 1; }
+
+fio_file="$dir/strata-bench-fio.$$.bin"
+trap 'rm -f "$fio_file"' EXIT
+
+# fio's terse output: field 7 = read KiB/s, field 48 = write KiB/s.
+fio_rate() {  # $1 = write|read
+  local field=48; [[ $1 == read ]] && field=7
+  fio --name="strata-vs-fio-$1" --filename="$fio_file" --size="$file_bytes" --bs="$block_bytes" \
+      --iodepth="$queue_depth" --ioengine=io_uring --direct=1 --rw="$1" --loops="$loops" \
+      --minimal | awk -F';' -v f="$field" '{ printf "%.0f\n", $f * 1024 }'
+}
+
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b) ? a : b }'; }
+
+fio_w=0 fio_r=0 st_w=0 st_r=0
+for ((round = 1; round <= rounds; ++round)); do
+  fio_w=$(max "$fio_w" "$(fio_rate write)")
+  fio_r=$(max "$fio_r" "$(fio_rate read)")
+  rm -f "$fio_file"
+  line=$("$strata_bin" --dir "$dir" --file-bytes "$file_bytes" --block-bytes "$block_bytes" \
+         --queue-depth "$queue_depth" --loops "$loops")
+  st_w=$(max "$st_w" "$(sed -E 's/.*write_bytes_per_s=([0-9]+).*/\1/' <<<"$line")")
+  st_r=$(max "$st_r" "$(sed -E 's/.*read_bytes_per_s=([0-9]+).*/\1/' <<<"$line")")
+done
+
+awk -v dir="$dir" -v fb="$file_bytes" -v bs="$block_bytes" -v qd="$queue_depth" \
+    -v fw="$fio_w" -v fr="$fio_r" -v sw="$st_w" -v sr="$st_r" 'BEGIN {
+  printf "byte store vs fio in %s: file %d bytes, block %d bytes, queue depth %d, O_DIRECT, io_uring\n", dir, fb, bs, qd
+  printf "  write: fio %8.1f MB/s   strata %8.1f MB/s   strata/fio %.3f\n", fw / 1e6, sw / 1e6, sw / fw
+  printf "  read:  fio %8.1f MB/s   strata %8.1f MB/s   strata/fio %.3f\n", fr / 1e6, sr / 1e6, sr / fr
+}'
