@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "strata/core/error.hpp"
@@ -253,6 +254,31 @@ TEST(RtByteStore, PollReportsCompletion) {
   }
   EXPECT_TRUE(store.contains(1));
   EXPECT_THROW(store.poll(t), InvalidInput);  // forgotten once reported done
+}
+
+TEST(RtByteStore, ConcurrentCallersKeepTheirValues) {
+  STRATA_REQUIRE_DIRECT_IO_DIR(dir);
+  ByteStore store(options_in(dir, 2, 16 * kMiB, 64 * kKiB, 4));
+  const std::uint64_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(seed + static_cast<std::uint64_t>(t));
+      for (int round = 0; round < 6; ++round) {
+        const std::uint64_t key = static_cast<std::uint64_t>(t * 100 + round % 3);
+        const auto v = random_bytes(rng, 1 + rng() % (300 * kKiB));
+        store.put(key, v.data(), v.size());  // rounds 3..5 replace rounds 0..2
+        std::vector<std::byte> back(v.size());
+        store.get(key, back.data(), back.size());
+        if (checksum(back.data(), back.size()) != checksum(v.data(), v.size())) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+  EXPECT_EQ(store.stats().stored_keys, 12u);
 }
 
 }  // namespace

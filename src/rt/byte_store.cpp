@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -133,6 +134,8 @@ struct ByteStore::Impl {
   io_uring ring{};
   bool ring_ready = false;
   mutable std::mutex mutex;
+  std::condition_variable reaped;  // the reaper reaped completions
+  bool reaping = false;            // a caller is in io_uring_wait_cqe (Note [one reaper])
   BestFitAllocator space;
   std::unordered_map<std::uint64_t, Extent> keys;  // key -> its value's extent
   std::unordered_map<std::uint64_t, Request> requests;
@@ -298,29 +301,44 @@ struct ByteStore::Impl {
   }
 
   /// Returns true when done; throws its error (forgetting it) if it failed.
+  /// Note [one reaper]: only one caller at a time blocks in io_uring_wait_cqe, without the
+  /// lock, so other callers keep submitting meanwhile; while it waits nobody else touches the
+  /// completion queue, and the rest wait on `reaped` until it has reaped and woken them.
   bool check(IoTicket ticket, bool block) {
     std::unique_lock lock(mutex);
-    auto it = requests.find(ticket.id);
-    if (it == requests.end())
+    if (!requests.contains(ticket.id))
       throw InvalidInput(
           fmt::format("byte store: ticket {} is unknown (never issued, or already "
                       "waited for)",
                       ticket.id));
     for (;;) {
-      reap_ready();
+      if (!reaping) reap_ready();
       issue();
-      if (it->second.done) break;
+      const auto it = requests.find(ticket.id);
+      STRATA_EXPECTS(it != requests.end(), "byte store ticket forgotten while waited for");
+      if (it->second.done) {
+        std::string error = std::move(it->second.error);
+        requests.erase(it);
+        if (!error.empty()) throw IoError(error);
+        return true;
+      }
       if (!block) return false;
+      if (reaping) {
+        reaped.wait(lock);
+        continue;
+      }
       STRATA_EXPECTS(in_flight > 0, "byte store request pending with no I/O in flight");
+      reaping = true;
+      lock.unlock();
       io_uring_cqe* cqe = nullptr;
       const int rc = io_uring_wait_cqe(&ring, &cqe);
+      lock.lock();
+      reaping = false;
+      reap_ready();
+      reaped.notify_all();
       if (rc < 0 && rc != -EINTR)
         throw IoError(fmt::format("byte store: io_uring_wait_cqe failed ({})", std::strerror(-rc)));
     }
-    std::string error = std::move(it->second.error);
-    requests.erase(it);
-    if (!error.empty()) throw IoError(error);
-    return true;
   }
 };
 
