@@ -242,6 +242,8 @@ TEST(RtByteStore, BadRequestsAndOptionsAreInvalidInput) {
   store.put(9, v.data(), v.size());
   EXPECT_THROW(store.get(9, v.data(), 9), InvalidInput);
   EXPECT_THROW(store.wait(IoTicket{12345}), InvalidInput);
+  EXPECT_THROW(store.put(3, nullptr, 10), InvalidInput);
+  EXPECT_THROW(store.get(9, nullptr, 10), InvalidInput);
   EXPECT_FALSE(store.erase(10));
 }
 

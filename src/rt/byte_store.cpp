@@ -406,6 +406,9 @@ ByteStore::ByteStore(ByteStoreOptions options) : impl_(std::make_unique<Impl>(st
 ByteStore::~ByteStore() = default;
 
 IoTicket ByteStore::submit_put(std::uint64_t key, const void* src, std::uint64_t bytes) {
+  if (bytes > 0 && src == nullptr)
+    throw InvalidInput(
+        fmt::format("byte store: put of key {} ({} bytes) from a null pointer", key, bytes));
   Impl& s = *impl_;
   std::lock_guard lock(s.mutex);
   if (auto it = s.keys.find(key); it != s.keys.end() && it->second.readers > 0)
@@ -435,6 +438,9 @@ IoTicket ByteStore::submit_put(std::uint64_t key, const void* src, std::uint64_t
 }
 
 IoTicket ByteStore::submit_get(std::uint64_t key, void* dst, std::uint64_t bytes) {
+  if (bytes > 0 && dst == nullptr)
+    throw InvalidInput(
+        fmt::format("byte store: get of key {} ({} bytes) into a null pointer", key, bytes));
   Impl& s = *impl_;
   std::lock_guard lock(s.mutex);
   const auto it = s.keys.find(key);
