@@ -15,7 +15,7 @@
 #include <random>
 #include <string>
 
-#include "strata/rt/byte_store.hpp"
+#include "strata/rt/file_byte_store.hpp"
 
 namespace {
 
@@ -58,13 +58,13 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 int main(int argc, char** argv) try {
   const Args a = parse(argc, argv);
-  strata::rt::ByteStoreOptions o;
+  strata::rt::FileByteStoreOptions o;
   o.directories = {a.dir};
   o.capacity_bytes = a.file_bytes;
   o.stripe_bytes = a.block_bytes;  // one I/O per block, as fio's bs
   o.queue_depth = a.queue_depth;
   o.file_prefix = "strata-bench-store";
-  strata::rt::ByteStore store(o);
+  strata::rt::FileByteStore store(o);
 
   void* raw = nullptr;
   if (posix_memalign(&raw, 4096, a.file_bytes) != 0) throw std::bad_alloc();

@@ -1,5 +1,7 @@
-// The SSD byte store: bit-identical round trips (XXH3) with fresh random sizes and contents per
-// run, striping layout, capacity, injected faults, no leaked files or descriptors.
+// The byte stores: one typed contract suite run against the file store (1 and 3 files) and the
+// in-memory fake: bit-identical round trips (XXH3) with fresh random sizes and contents per run,
+// capacity, injected faults, concurrency. Then the file store alone: striping layout, the
+// direct path, no leaked files or descriptors, bad options.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,7 +16,8 @@
 #include <vector>
 
 #include "strata/core/error.hpp"
-#include "strata/rt/byte_store.hpp"
+#include "strata/rt/file_byte_store.hpp"
+#include "strata/rt/memory_byte_store.hpp"
 #include "support/rt_dirs.hpp"
 
 namespace strata::rt {
@@ -39,10 +42,11 @@ std::size_t open_fd_count() {
   return n;
 }
 
-ByteStoreOptions options_in(const std::filesystem::path& dir, std::size_t files,
-                            std::uint64_t capacity_bytes, std::uint64_t stripe_bytes = 64 * kKiB,
-                            std::uint32_t queue_depth = 8) {
-  ByteStoreOptions o;
+FileByteStoreOptions options_in(const std::filesystem::path& dir, std::size_t files,
+                                std::uint64_t capacity_bytes,
+                                std::uint64_t stripe_bytes = 64 * kKiB,
+                                std::uint32_t queue_depth = 8) {
+  FileByteStoreOptions o;
   o.directories.assign(files, dir);
   o.capacity_bytes = capacity_bytes;
   o.stripe_bytes = stripe_bytes;
@@ -51,13 +55,43 @@ ByteStoreOptions options_in(const std::filesystem::path& dir, std::size_t files,
   return o;
 }
 
-TEST(RtByteStore, RandomValuesComeBackBitIdentical) {
-  STRATA_REQUIRE_DIRECT_IO_DIR(dir);
+// Typed-suite factories: a store of `capacity_bytes` doing I/Os of 64 KiB, or nullptr (then
+// skip_reason() says why).
+template <std::size_t Files>
+struct FileStoreFactory {
+  static std::unique_ptr<ByteStore> make(std::uint64_t capacity_bytes, std::uint32_t qd = 8) {
+    const auto probe = test::find_direct_io_dir();
+    if (!probe.dir) return nullptr;
+    return std::make_unique<FileByteStore>(
+        options_in(*probe.dir, Files, capacity_bytes, 64 * kKiB, qd));
+  }
+  static std::string skip_reason() {
+    return "no directory supports O_DIRECT (" + test::find_direct_io_dir().why_none + ")";
+  }
+};
+struct MemoryStoreFactory {
+  static std::unique_ptr<ByteStore> make(std::uint64_t capacity_bytes, std::uint32_t = 8) {
+    return std::make_unique<MemoryByteStore>(
+        MemoryByteStoreOptions{capacity_bytes, 64 * kKiB, "memory byte store"});
+  }
+  static std::string skip_reason() { return {}; }
+};
+
+template <typename Factory>
+class RtByteStoreContract : public ::testing::Test {};
+TYPED_TEST_SUITE_P(RtByteStoreContract);
+
+#define STRATA_MAKE_STORE(var, ...)                           \
+  auto var##_owned = TypeParam::make(__VA_ARGS__);            \
+  if (!var##_owned) GTEST_SKIP() << TypeParam::skip_reason(); \
+  ByteStore& var = *var##_owned
+
+TYPED_TEST_P(RtByteStoreContract, RandomValuesComeBackBitIdentical) {
   const std::uint64_t seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  for (const std::size_t files : {std::size_t{1}, std::size_t{3}}) {
-    ByteStore store(options_in(dir, files, 24 * kMiB));
+  {
+    STRATA_MAKE_STORE(store, 24 * kMiB);
     // Sizes around the O_DIRECT block and the stripe, plus random ones.
     std::vector<std::uint64_t> sizes = {0,    1,         4095,          4096,
                                         4097, 64 * kKiB, 64 * kKiB + 1, 200 * kKiB - 7};
@@ -85,14 +119,17 @@ TEST(RtByteStore, RandomValuesComeBackBitIdentical) {
     }
     const ByteStoreStats s = store.stats();
     EXPECT_TRUE(s.direct_io);
-    EXPECT_GT(s.staged_ios, 0u);  // vector memory is not 4 KiB aligned: all staged
     EXPECT_EQ(s.bytes_written, s.bytes_read);
+    EXPECT_EQ(s.stored_bytes, s.bytes_written);
+    std::uint64_t total = 0;
+    for (const std::uint64_t size : sizes) total += size;
+    EXPECT_EQ(s.bytes_written, total);
   }
 }
 
 TEST(RtByteStore, AlignedValuesGoStraightFromCallerMemory) {
   STRATA_REQUIRE_DIRECT_IO_DIR(dir);
-  ByteStore store(options_in(dir, 2, 4 * kMiB));
+  FileByteStore store(options_in(dir, 2, 4 * kMiB));
   void* raw = nullptr;
   ASSERT_EQ(posix_memalign(&raw, 4096, kMiB), 0);
   std::mt19937_64 rng(std::random_device{}());
@@ -111,7 +148,7 @@ TEST(RtByteStore, AlignedValuesGoStraightFromCallerMemory) {
 TEST(RtByteStore, StripesRoundRobinOverTheFiles) {
   STRATA_REQUIRE_DIRECT_IO_DIR(dir);
   const std::uint64_t stripe = 64 * kKiB;
-  ByteStore store(options_in(dir, 3, 2 * kMiB, stripe));
+  FileByteStore store(options_in(dir, 3, 2 * kMiB, stripe));
   // 7 stripes; stripe s holds the byte value s + 1.
   std::vector<std::byte> v(7 * stripe);
   for (std::uint64_t s = 0; s < 7; ++s)
@@ -135,7 +172,7 @@ TEST(RtByteStore, FilesAndDescriptorsAreReleased) {
   const std::size_t fds_before = open_fd_count();
   std::vector<std::filesystem::path> files;
   {
-    ByteStore store(options_in(dir, 2, kMiB));
+    FileByteStore store(options_in(dir, 2, kMiB));
     files = store.files();
     for (const auto& f : files) EXPECT_TRUE(std::filesystem::exists(f)) << f;
     std::vector<std::byte> v(300 * kKiB, std::byte{3});
@@ -145,9 +182,8 @@ TEST(RtByteStore, FilesAndDescriptorsAreReleased) {
   EXPECT_EQ(open_fd_count(), fds_before);
 }
 
-TEST(RtByteStore, FullStoreThrowsOutOfMemoryAndKeepsWhatItHas) {
-  STRATA_REQUIRE_DIRECT_IO_DIR(dir);
-  ByteStore store(options_in(dir, 1, 256 * kKiB));
+TYPED_TEST_P(RtByteStoreContract, FullStoreThrowsOutOfMemoryAndKeepsWhatItHas) {
+  STRATA_MAKE_STORE(store, 256 * kKiB);
   std::mt19937_64 rng(std::random_device{}());
   const auto a = random_bytes(rng, 100 * kKiB);
   const auto b = random_bytes(rng, 100 * kKiB + 5);
@@ -175,9 +211,8 @@ TEST(RtByteStore, FullStoreThrowsOutOfMemoryAndKeepsWhatItHas) {
   EXPECT_EQ(store.stats().stored_bytes, b.size() + c.size());
 }
 
-TEST(RtByteStore, InjectedWriteFaultNamesFileAndOffsetAndLosesNothing) {
-  STRATA_REQUIRE_DIRECT_IO_DIR(dir);
-  ByteStore store(options_in(dir, 2, 2 * kMiB));
+TYPED_TEST_P(RtByteStoreContract, InjectedWriteFaultNamesFileAndOffsetAndLosesNothing) {
+  STRATA_MAKE_STORE(store, 2 * kMiB);
   std::mt19937_64 rng(std::random_device{}());
   const auto old_value = random_bytes(rng, 150 * kKiB);
   const auto other = random_bytes(rng, 90 * kKiB + 1);
@@ -215,9 +250,8 @@ TEST(RtByteStore, InjectedWriteFaultNamesFileAndOffsetAndLosesNothing) {
   EXPECT_EQ(checksum(back.data(), back.size()), checksum(other.data(), other.size()));
 }
 
-TEST(RtByteStore, InjectedReadFaultFailsThatGetOnly) {
-  STRATA_REQUIRE_DIRECT_IO_DIR(dir);
-  ByteStore store(options_in(dir, 1, kMiB));
+TYPED_TEST_P(RtByteStoreContract, InjectedReadFaultFailsThatGetOnly) {
+  STRATA_MAKE_STORE(store, kMiB);
   std::mt19937_64 rng(std::random_device{}());
   const auto v = random_bytes(rng, 130 * kKiB + 11);
   store.put(5, v.data(), v.size());
@@ -230,13 +264,18 @@ TEST(RtByteStore, InjectedReadFaultFailsThatGetOnly) {
   EXPECT_EQ(store.stats().bytes_read, v.size());  // only the successful get counts
 }
 
-TEST(RtByteStore, BadRequestsAndOptionsAreInvalidInput) {
+TEST(RtByteStore, BadOptionsAreInvalidInput) {
   STRATA_REQUIRE_DIRECT_IO_DIR(dir);
-  EXPECT_THROW(ByteStore(options_in(dir, 0, kMiB)), InvalidInput);
-  EXPECT_THROW(ByteStore(options_in(dir, 1, kMiB, 1000)), InvalidInput);
-  EXPECT_THROW(ByteStore(options_in(dir, 1, kMiB, 64 * kKiB, 0)), InvalidInput);
-  EXPECT_THROW(ByteStore(options_in("/nonexistent/strata", 1, kMiB)), IoError);
-  ByteStore store(options_in(dir, 1, kMiB));
+  EXPECT_THROW(FileByteStore(options_in(dir, 0, kMiB)), InvalidInput);
+  EXPECT_THROW(FileByteStore(options_in(dir, 1, kMiB, 1000)), InvalidInput);
+  EXPECT_THROW(FileByteStore(options_in(dir, 1, kMiB, 64 * kKiB, 0)), InvalidInput);
+  EXPECT_THROW(FileByteStore(options_in(dir, 1, 100)), InvalidInput);
+  EXPECT_THROW(FileByteStore(options_in("/nonexistent/strata", 1, kMiB)), IoError);
+  EXPECT_THROW(MemoryByteStore({kMiB, 0, "m"}), InvalidInput);
+}
+
+TYPED_TEST_P(RtByteStoreContract, BadRequestsAreInvalidInput) {
+  STRATA_MAKE_STORE(store, kMiB);
   std::vector<std::byte> v(10);
   EXPECT_THROW(store.get(9, v.data(), v.size()), InvalidInput);
   store.put(9, v.data(), v.size());
@@ -247,9 +286,8 @@ TEST(RtByteStore, BadRequestsAndOptionsAreInvalidInput) {
   EXPECT_FALSE(store.erase(10));
 }
 
-TEST(RtByteStore, PollReportsCompletion) {
-  STRATA_REQUIRE_DIRECT_IO_DIR(dir);
-  ByteStore store(options_in(dir, 1, 4 * kMiB, 64 * kKiB, 2));
+TYPED_TEST_P(RtByteStoreContract, PollReportsCompletion) {
+  STRATA_MAKE_STORE(store, 4 * kMiB, 2);
   std::vector<std::byte> v(2 * kMiB, std::byte{1});
   const IoTicket t = store.submit_put(1, v.data(), v.size());
   while (!store.poll(t)) {
@@ -258,9 +296,8 @@ TEST(RtByteStore, PollReportsCompletion) {
   EXPECT_THROW(store.poll(t), InvalidInput);  // forgotten once reported done
 }
 
-TEST(RtByteStore, ConcurrentCallersKeepTheirValues) {
-  STRATA_REQUIRE_DIRECT_IO_DIR(dir);
-  ByteStore store(options_in(dir, 2, 16 * kMiB, 64 * kKiB, 4));
+TYPED_TEST_P(RtByteStoreContract, ConcurrentCallersKeepTheirValues) {
+  STRATA_MAKE_STORE(store, 16 * kMiB, 4);
   const std::uint64_t seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::vector<std::thread> threads;
@@ -281,6 +318,27 @@ TEST(RtByteStore, ConcurrentCallersKeepTheirValues) {
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
   EXPECT_EQ(store.stats().stored_keys, 12u);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(RtByteStoreContract, RandomValuesComeBackBitIdentical,
+                            FullStoreThrowsOutOfMemoryAndKeepsWhatItHas,
+                            InjectedWriteFaultNamesFileAndOffsetAndLosesNothing,
+                            InjectedReadFaultFailsThatGetOnly, BadRequestsAreInvalidInput,
+                            PollReportsCompletion, ConcurrentCallersKeepTheirValues);
+using Stores = ::testing::Types<FileStoreFactory<1>, FileStoreFactory<3>, MemoryStoreFactory>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Rt, RtByteStoreContract, Stores);
+
+TEST(RtByteStore, UnalignedMemoryGoesThroughStaging) {
+  STRATA_REQUIRE_DIRECT_IO_DIR(dir);
+  FileByteStore store(options_in(dir, 1, kMiB));
+  std::vector<std::byte> v(100 * kKiB + 1, std::byte{4});
+  store.put(1, v.data() + 1, v.size() - 1);  // an odd address
+  std::fill(v.begin(), v.end(), std::byte{0});
+  store.get(1, v.data() + 1, v.size() - 1);
+  EXPECT_EQ(std::count(v.begin() + 1, v.end(), std::byte{4}),
+            static_cast<std::ptrdiff_t>(v.size() - 1));
+  EXPECT_EQ(store.stats().direct_ios, 0u);
+  EXPECT_EQ(store.stats().staged_ios, 2 * 2u);  // 100 KiB = 2 stripes of 64 KiB, put and get
 }
 
 }  // namespace

@@ -13,8 +13,9 @@
 #include <vector>
 
 #include "strata/core/error.hpp"
-#include "strata/rt/byte_store.hpp"
+#include "strata/rt/file_byte_store.hpp"
 #include "strata/rt/host_arena.hpp"
+#include "strata/rt/memory_byte_store.hpp"
 #include "strata/rt/mover.hpp"
 #include "strata/rt/pinned_host.hpp"
 #include "support/rt_dirs.hpp"
@@ -40,12 +41,12 @@ TEST(RtMover, ArenaHostStoreRoundTripsAreBitIdentical) {
   std::mt19937_64 rng(seed);
   HostArena arena({16 * kMiB, "arena"});
   PinnedHost host({.capacity_bytes = 16 * kMiB});
-  ByteStoreOptions so;
+  FileByteStoreOptions so;
   so.directories = {dir, dir};
   so.capacity_bytes = 16 * kMiB;
   so.stripe_bytes = 128 * 1024;
   so.file_prefix = "strata-rt-mover-test";
-  ByteStore store(so);
+  FileByteStore store(so);
   Mover mover({}, &store);
 
   struct Tensor {
@@ -170,12 +171,7 @@ TEST(RtMover, FullQueueBlocksTheSubmitter) {
 }
 
 TEST(RtMover, StoreFailuresReachTheHandle) {
-  STRATA_REQUIRE_DIRECT_IO_DIR(dir);
-  ByteStoreOptions so;
-  so.directories = {dir};
-  so.capacity_bytes = kMiB;
-  so.file_prefix = "strata-rt-mover-test";
-  ByteStore store(so);
+  MemoryByteStore store({.capacity_bytes = kMiB});
   Mover mover({}, &store);
   std::vector<std::byte> v(5000, std::byte{9});
   EXPECT_THROW(mover.store_get(42, v.data(), v.size()).wait(), InvalidInput);  // missing key

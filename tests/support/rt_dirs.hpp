@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "strata/rt/byte_store.hpp"
+#include "strata/rt/file_byte_store.hpp"
 
 namespace strata::test {
 

@@ -1,45 +1,21 @@
 #pragma once
 /// @file byte_store.hpp
-/// @brief The flash tier: a key -> bytes store over one or several files (each may sit on a
-/// different drive), written and read with O_DIRECT through io_uring.
+/// @brief The one interface of the runtime's key -> bytes stores (the flash tier): a put or get
+/// is submitted, then polled or waited for. FileByteStore (O_DIRECT files through io_uring) and
+/// MemoryByteStore (an in-memory fake that counts) implement it and pass one typed contract
+/// suite (tests/rt_byte_store_test.cpp).
 ///
-/// Note [byte store layout]: the store is one logical address space of `capacity_bytes`,
-/// striped round-robin over its files in units of `stripe_bytes`: logical offset L lies in
-/// stripe s = L / stripe_bytes, in file s % files, at file offset (s / files) * stripe_bytes +
-/// L % stripe_bytes. A put places the value in an extent found by best fit (4 KiB granules, so
-/// every extent starts on an O_DIRECT boundary) and splits it into I/Os that never cross a
-/// stripe, up to `queue_depth` of them in flight. An I/O whose caller memory is 4 KiB aligned and
-/// whole goes straight from/to the caller; the unaligned tail (or an unaligned buffer) goes
-/// through an aligned staging buffer, zero-padded to 4 KiB on write. A put becomes visible (and
-/// frees the value it replaces) only when all its I/Os succeeded, so a failed put loses
-/// nothing. Files are created at construction (preallocated) and removed by the destructor.
-///
-/// Progress is driven by callers: submit_*() queues and starts I/Os; poll()/wait() reap
-/// completions and start the rest. The kernel moves the bytes meanwhile. Thread-safe.
+/// Contract: a put becomes visible (replacing the key's value) only when all of it was stored;
+/// a failed put (IoError naming where) leaves the old value and every other key intact. A put
+/// that does not fit throws OutOfMemory and changes nothing. Capacity is counted in 4 KiB
+/// granules per value. A get needs the stored size. Implementations are thread-safe.
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <memory>
 #include <optional>
-#include <string>
-#include <vector>
 
 namespace strata::rt {
-
-/// @brief How a ByteStore is made.
-struct ByteStoreOptions {
-  /// One backing file per entry, created in that directory (repeat a directory for several
-  /// files on one drive). At least one.
-  std::vector<std::filesystem::path> directories;
-  std::uint64_t capacity_bytes = 0;         ///< bytes the store may hold (4 KiB granules)
-  std::uint64_t stripe_bytes = 1ULL << 20;  ///< striping unit and largest I/O (multiple of 4 KiB)
-  std::uint32_t queue_depth = 32;           ///< I/Os in flight at most
-  /// Where a file system refuses O_DIRECT: false (default) throws Unsupported; true uses
-  /// buffered I/O instead (the page cache then holds the data too).
-  bool allow_buffered_fallback = false;
-  std::string file_prefix = "strata-store";
-};
 
 /// @brief A submitted put or get. The default value names nothing.
 struct IoTicket {
@@ -74,55 +50,41 @@ struct ByteStoreStats {
   bool direct_io = true;  ///< false where allow_buffered_fallback was used
 };
 
-/// @brief Why O_DIRECT writes fail in `directory` (a 4 KiB probe file, removed), or nullopt
-/// when they work.
-std::optional<std::string> direct_io_unsupported_reason(const std::filesystem::path& directory);
-
-/// @brief The key -> bytes store on files. See Note [byte store layout].
+/// @brief A key (tensor id) -> bytes store.
 class ByteStore {
  public:
-  /// @brief Creates and preallocates the files. Throws InvalidInput for bad options,
-  /// Unsupported where O_DIRECT or io_uring is unavailable, IoError where a file cannot be made.
-  explicit ByteStore(ByteStoreOptions options);
-  /// @brief Waits for I/Os in flight, closes and removes the files.
-  ~ByteStore();
-  ByteStore(const ByteStore&) = delete;
-  ByteStore& operator=(const ByteStore&) = delete;
+  virtual ~ByteStore() = default;
 
   /// @brief Starts storing `bytes` from `src` under `key` (replacing its value once done).
-  /// `src` must stay valid until the put completes. Throws OutOfMemory when no free extent
-  /// holds it (nothing changes), InvalidInput when a get of `key` is in flight.
-  IoTicket submit_put(std::uint64_t key, const void* src, std::uint64_t bytes);
+  /// `src` must stay valid until the put completes. Throws OutOfMemory when there is no room
+  /// (nothing changes), InvalidInput for a null `src` or while a get of `key` is in flight.
+  virtual IoTicket submit_put(std::uint64_t key, const void* src, std::uint64_t bytes) = 0;
   /// @brief Starts reading the value of `key` into `dst` (`bytes` must be its size). Throws
-  /// InvalidInput for a missing key or a wrong size.
-  IoTicket submit_get(std::uint64_t key, void* dst, std::uint64_t bytes);
-  /// @brief Whether the request finished; rethrows its IoError if it failed (then, like wait(),
-  /// forgets the ticket). A finished ticket is forgotten once poll() returned true.
-  bool poll(IoTicket ticket);
-  /// @brief Blocks until the request finished; throws its IoError (naming file and offset).
-  void wait(IoTicket ticket);
+  /// InvalidInput for a missing key, a wrong size or a null `dst`.
+  virtual IoTicket submit_get(std::uint64_t key, void* dst, std::uint64_t bytes) = 0;
+  /// @brief Whether the request finished; a finished ticket is forgotten once reported. Throws
+  /// the request's IoError if it failed, InvalidInput for an unknown ticket.
+  virtual bool poll(IoTicket ticket) = 0;
+  /// @brief Blocks until the request finished; throws its IoError (naming where it failed).
+  virtual void wait(IoTicket ticket) = 0;
+  /// @brief Drops `key`'s value; false if absent. InvalidInput while a get of it is in flight.
+  virtual bool erase(std::uint64_t key) = 0;
+  virtual bool contains(std::uint64_t key) const = 0;
+  /// @brief The stored size of `key`, or nullopt.
+  virtual std::optional<std::uint64_t> size_of(std::uint64_t key) const = 0;
+  virtual ByteStoreStats stats() const = 0;
+  /// @brief Test-only fault-injection hook (an empty function: none), consulted for every I/O.
+  virtual void set_fault_injector(FaultInjector injector) = 0;
 
   void put(std::uint64_t key, const void* src, std::uint64_t bytes) {
     wait(submit_put(key, src, bytes));
   }
   void get(std::uint64_t key, void* dst, std::uint64_t bytes) { wait(submit_get(key, dst, bytes)); }
-  /// @brief Drops `key`'s value; false if absent. InvalidInput while a get of it is in flight.
-  bool erase(std::uint64_t key);
-  bool contains(std::uint64_t key) const;
-  /// @brief The stored size of `key`, or nullopt.
-  std::optional<std::uint64_t> size_of(std::uint64_t key) const;
 
-  ByteStoreStats stats() const;
-  /// @brief The backing files, in stripe order.
-  std::vector<std::filesystem::path> files() const;
-  const ByteStoreOptions& options() const noexcept;
-
-  /// @brief Test-only fault-injection hook (empty function: none). Consulted for every I/O.
-  void set_fault_injector(FaultInjector injector);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+ protected:
+  ByteStore() = default;
+  ByteStore(const ByteStore&) = delete;
+  ByteStore& operator=(const ByteStore&) = delete;
 };
 
 }  // namespace strata::rt

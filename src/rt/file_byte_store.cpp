@@ -1,4 +1,4 @@
-#include "strata/rt/byte_store.hpp"
+#include "strata/rt/file_byte_store.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -101,7 +101,7 @@ std::optional<std::string> direct_io_unsupported_reason(const std::filesystem::p
   }
 }
 
-struct ByteStore::Impl {
+struct FileByteStore::Impl {
   struct Extent {
     std::uint64_t offset = 0;   // logical
     std::uint64_t bytes = 0;    // value size (the extent is this rounded up to 4 KiB)
@@ -128,7 +128,7 @@ struct ByteStore::Impl {
     std::byte* staging = nullptr;
   };
 
-  ByteStoreOptions options;
+  FileByteStoreOptions options;
   std::vector<std::unique_ptr<BackingFile>> files;
   bool direct = true;
   io_uring ring{};
@@ -148,7 +148,7 @@ struct ByteStore::Impl {
   FaultInjector injector;
   ByteStoreStats counters;
 
-  explicit Impl(ByteStoreOptions o)
+  explicit Impl(FileByteStoreOptions o)
       : options(std::move(o)), space(options.capacity_bytes, kBlockBytes) {}
 
   ~Impl() {
@@ -342,9 +342,10 @@ struct ByteStore::Impl {
   }
 };
 
-ByteStore::ByteStore(ByteStoreOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+FileByteStore::FileByteStore(FileByteStoreOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
   Impl& s = *impl_;
-  const ByteStoreOptions& o = s.options;
+  const FileByteStoreOptions& o = s.options;
   if (o.directories.empty())
     throw InvalidInput(
         "byte store: no directories given; name at least one directory for its "
@@ -403,9 +404,9 @@ ByteStore::ByteStore(ByteStoreOptions options) : impl_(std::make_unique<Impl>(st
   s.counters.direct_io = s.direct;
 }
 
-ByteStore::~ByteStore() = default;
+FileByteStore::~FileByteStore() = default;
 
-IoTicket ByteStore::submit_put(std::uint64_t key, const void* src, std::uint64_t bytes) {
+IoTicket FileByteStore::submit_put(std::uint64_t key, const void* src, std::uint64_t bytes) {
   if (bytes > 0 && src == nullptr)
     throw InvalidInput(
         fmt::format("byte store: put of key {} ({} bytes) from a null pointer", key, bytes));
@@ -437,7 +438,7 @@ IoTicket ByteStore::submit_put(std::uint64_t key, const void* src, std::uint64_t
   return s.enqueue(std::move(r));
 }
 
-IoTicket ByteStore::submit_get(std::uint64_t key, void* dst, std::uint64_t bytes) {
+IoTicket FileByteStore::submit_get(std::uint64_t key, void* dst, std::uint64_t bytes) {
   if (bytes > 0 && dst == nullptr)
     throw InvalidInput(
         fmt::format("byte store: get of key {} ({} bytes) into a null pointer", key, bytes));
@@ -462,10 +463,10 @@ IoTicket ByteStore::submit_get(std::uint64_t key, void* dst, std::uint64_t bytes
   return s.enqueue(std::move(r));
 }
 
-bool ByteStore::poll(IoTicket ticket) { return impl_->check(ticket, false); }
-void ByteStore::wait(IoTicket ticket) { impl_->check(ticket, true); }
+bool FileByteStore::poll(IoTicket ticket) { return impl_->check(ticket, false); }
+void FileByteStore::wait(IoTicket ticket) { impl_->check(ticket, true); }
 
-bool ByteStore::erase(std::uint64_t key) {
+bool FileByteStore::erase(std::uint64_t key) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mutex);
   const auto it = s.keys.find(key);
@@ -481,19 +482,19 @@ bool ByteStore::erase(std::uint64_t key) {
   return true;
 }
 
-bool ByteStore::contains(std::uint64_t key) const {
+bool FileByteStore::contains(std::uint64_t key) const {
   std::lock_guard lock(impl_->mutex);
   return impl_->keys.contains(key);
 }
 
-std::optional<std::uint64_t> ByteStore::size_of(std::uint64_t key) const {
+std::optional<std::uint64_t> FileByteStore::size_of(std::uint64_t key) const {
   std::lock_guard lock(impl_->mutex);
   const auto it = impl_->keys.find(key);
   if (it == impl_->keys.end()) return std::nullopt;
   return it->second.bytes;
 }
 
-ByteStoreStats ByteStore::stats() const {
+ByteStoreStats FileByteStore::stats() const {
   std::lock_guard lock(impl_->mutex);
   ByteStoreStats st = impl_->counters;
   st.stored_keys = impl_->keys.size();
@@ -501,15 +502,15 @@ ByteStoreStats ByteStore::stats() const {
   return st;
 }
 
-std::vector<std::filesystem::path> ByteStore::files() const {
+std::vector<std::filesystem::path> FileByteStore::files() const {
   std::vector<std::filesystem::path> out;
   for (const auto& f : impl_->files) out.push_back(f->path);
   return out;
 }
 
-const ByteStoreOptions& ByteStore::options() const noexcept { return impl_->options; }
+const FileByteStoreOptions& FileByteStore::options() const noexcept { return impl_->options; }
 
-void ByteStore::set_fault_injector(FaultInjector injector) {
+void FileByteStore::set_fault_injector(FaultInjector injector) {
   std::lock_guard lock(impl_->mutex);
   impl_->injector = std::move(injector);
 }
