@@ -5,7 +5,8 @@
 #
 # Usage: bench/byte_store_vs_fio.sh [DIR]     (DIR default /tmp; must take O_DIRECT)
 # Environment (defaults): BUILD=build FILE_BYTES=268435456 BLOCK_BYTES=1048576 QUEUE_DEPTH=32
-#                         LOOPS=3 ROUNDS=2 (rounds alternate fio and strata; the best of each is kept)
+#                         LOOPS=3 ROUNDS=5 (rounds alternate fio and strata; each side's median is
+#                         compared, and every round is printed: this is a shared VM with a noisy disk)
 set -euo pipefail
 
 dir=${1:-/tmp}
@@ -14,7 +15,7 @@ file_bytes=${FILE_BYTES:-268435456}
 block_bytes=${BLOCK_BYTES:-1048576}
 queue_depth=${QUEUE_DEPTH:-32}
 loops=${LOOPS:-3}
-rounds=${ROUNDS:-2}
+rounds=${ROUNDS:-5}
 strata_bin="$build/bin/rt_store_throughput"
 
 command -v fio >/dev/null || { echo "byte_store_vs_fio: fio not found; run scripts/setup.sh" >&2; exit 1; }
@@ -31,22 +32,29 @@ fio_rate() {  # $1 = write|read
       --minimal | awk -F';' -v f="$field" '{ printf "%.0f\n", $f * 1024 }'
 }
 
-max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b) ? a : b }'; }
+median() { tr ' ' '\n' <<<"$*" | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END {
+  print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mbs() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1e6 }'; }
 
-fio_w=0 fio_r=0 st_w=0 st_r=0
+fio_ws=() fio_rs=() st_ws=() st_rs=()
 for ((round = 1; round <= rounds; ++round)); do
-  fio_w=$(max "$fio_w" "$(fio_rate write)")
-  fio_r=$(max "$fio_r" "$(fio_rate read)")
+  fio_ws+=("$(fio_rate write)")
+  fio_rs+=("$(fio_rate read)")
   rm -f "$fio_file"
   line=$("$strata_bin" --dir "$dir" --file-bytes "$file_bytes" --block-bytes "$block_bytes" \
          --queue-depth "$queue_depth" --loops "$loops")
-  st_w=$(max "$st_w" "$(sed -E 's/.*write_bytes_per_s=([0-9]+).*/\1/' <<<"$line")")
-  st_r=$(max "$st_r" "$(sed -E 's/.*read_bytes_per_s=([0-9]+).*/\1/' <<<"$line")")
+  st_ws+=("$(sed -E 's/.*write_bytes_per_s=([0-9]+).*/\1/' <<<"$line")")
+  st_rs+=("$(sed -E 's/.*read_bytes_per_s=([0-9]+).*/\1/' <<<"$line")")
+  echo "  round $round MB/s: write fio $(mbs "${fio_ws[-1]}") strata $(mbs "${st_ws[-1]}")," \
+       "read fio $(mbs "${fio_rs[-1]}") strata $(mbs "${st_rs[-1]}")"
 done
+fio_w=$(median "${fio_ws[*]}") fio_r=$(median "${fio_rs[*]}")
+st_w=$(median "${st_ws[*]}") st_r=$(median "${st_rs[*]}")
 
 awk -v dir="$dir" -v fb="$file_bytes" -v bs="$block_bytes" -v qd="$queue_depth" \
-    -v fw="$fio_w" -v fr="$fio_r" -v sw="$st_w" -v sr="$st_r" 'BEGIN {
+    -v rounds="$rounds" -v fw="$fio_w" -v fr="$fio_r" -v sw="$st_w" -v sr="$st_r" 'BEGIN {
   printf "byte store vs fio in %s: file %d bytes, block %d bytes, queue depth %d, O_DIRECT, io_uring\n", dir, fb, bs, qd
+  printf "medians of %d rounds:\n", rounds
   printf "  write: fio %8.1f MB/s   strata %8.1f MB/s   strata/fio %.3f\n", fw / 1e6, sw / 1e6, sw / fw
   printf "  read:  fio %8.1f MB/s   strata %8.1f MB/s   strata/fio %.3f\n", fr / 1e6, sr / 1e6, sr / fr
 }'
