@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -327,6 +328,49 @@ REGISTER_TYPED_TEST_SUITE_P(RtByteStoreContract, RandomValuesComeBackBitIdentica
                             PollReportsCompletion, ConcurrentCallersKeepTheirValues);
 using Stores = ::testing::Types<FileStoreFactory<1>, FileStoreFactory<3>, MemoryStoreFactory>;
 INSTANTIATE_TYPED_TEST_SUITE_P(Rt, RtByteStoreContract, Stores);
+
+// A writable ramfs mount (ramfs has no O_DIRECT), or empty.
+std::filesystem::path writable_ramfs_mount() {
+  std::ifstream mounts("/proc/mounts");
+  std::string device, mount_point, type, rest;
+  while (mounts >> device >> mount_point >> type && std::getline(mounts, rest))
+    if (type == "ramfs" && ::access(mount_point.c_str(), W_OK) == 0) return mount_point;
+  return {};
+}
+
+TEST(RtByteStore, RefusesFileSystemsWithoutDirectIoUnlessFallbackIsAllowed) {
+  const auto ramfs = writable_ramfs_mount();
+  if (ramfs.empty())
+    GTEST_SKIP() << "no writable ramfs mount to try (e.g. mount -t ramfs none /mnt/x as root)";
+  try {
+    FileByteStore store(options_in(ramfs, 1, kMiB));
+    FAIL() << "expected Unsupported";
+  } catch (const Unsupported& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("does not support O_DIRECT"), std::string::npos) << what;
+    EXPECT_NE(what.find(ramfs.string()), std::string::npos) << what;
+  }
+  EXPECT_TRUE(direct_io_unsupported_reason(ramfs).has_value());
+  auto o = options_in(ramfs, 1, kMiB);
+  o.allow_buffered_fallback = true;
+  std::vector<std::filesystem::path> files;
+  {
+    FileByteStore store(o);
+    files = store.files();
+    std::vector<std::byte> v(5000, std::byte{6}), back(5000);
+    store.put(1, v.data(), v.size());
+    store.get(1, back.data(), back.size());
+    EXPECT_EQ(back, v);
+    EXPECT_FALSE(store.stats().direct_io);
+  }
+  for (const auto& f : files) EXPECT_FALSE(std::filesystem::exists(f)) << f;
+  std::size_t left = 0;  // no probe or store files stay behind
+  for (const auto& e : std::filesystem::directory_iterator(ramfs)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with("strata-rt-test") || name.starts_with(".strata-direct-probe")) ++left;
+  }
+  EXPECT_EQ(left, 0u);
+}
 
 TEST(RtByteStore, UnalignedMemoryGoesThroughStaging) {
   STRATA_REQUIRE_DIRECT_IO_DIR(dir);
