@@ -14,6 +14,9 @@ packages=(
   libfmt-dev            # formatting of tables and messages
   libgtest-dev libgmock-dev   # tests
   libbenchmark-dev      # micro-benchmarks in bench/
+  liburing-dev          # io_uring: the runtime's SSD byte store (src/rt)
+  libxxhash-dev         # XXH3 checksums in the runtime's tests and benchmarks
+  fio                   # bench/byte_store_vs_fio.sh compares the byte store with fio
   # code style
   clang-format clang-tidy
 )
