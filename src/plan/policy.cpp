@@ -11,6 +11,7 @@
 #include "strata/plan/policies/strata.hpp"
 #include "strata/plan/policies/uvm.hpp"
 #include "strata/plan/policies/vdnn.hpp"
+#include "strata/plan/policies/vdnn_multi.hpp"
 
 namespace strata {
 
@@ -86,6 +87,11 @@ constexpr PolicyEntry kPolicies[] = {
     {"vdnn-conv", "vdnn-conv", "vDNN-conv: offload convolution inputs to host, prefetch one ahead",
      [](std::string_view) -> std::unique_ptr<Policy> {
        return std::make_unique<VdnnPolicy>(VdnnLayers::conv);
+     }},
+    {"vdnn-multi", "vdnn-multi",
+     "vDNN-all on GPUs sharing PCIe: prefetches timed to deadlines at the bus's fair share",
+     [](std::string_view) -> std::unique_ptr<Policy> {
+       return std::make_unique<VdnnMultiPolicy>();
      }},
     {"sentinel", "sentinel",
      "Sentinel: profile-driven tensor migration per interval of layers, short-lived kept on GPU",

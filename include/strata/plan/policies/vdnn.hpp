@@ -6,6 +6,9 @@
 /// vDNN-all does this for every layer, vDNN-conv only for convolution layers. See
 /// docs/policies.md.
 
+#include <string_view>
+#include <vector>
+
 #include "strata/plan/policy.hpp"
 
 namespace strata {
@@ -16,6 +19,22 @@ enum class VdnnLayers : std::uint8_t { all, conv };
 /// @brief True if kernel `k` is a convolution: its op (zoo: "conv2d"; G10 traces: the layer
 /// name, "Conv2d") or, failing that, its name ("Conv2d_Forward") starts with "conv", any case.
 bool is_conv_kernel(const Kernel& k);
+
+/// @brief One tensor vDNN moves: offloaded to host after kernel `evict_after` (its last forward
+/// use), needed again by kernel `needed_by` (its first backward use).
+struct VdnnOffload {
+  TensorId tensor = 0;
+  KernelId evict_after = 0;
+  KernelId needed_by = 0;
+};
+
+/// @brief The tensors vDNN offloads, in the order it finds them: every non-persistent input of a
+/// selected forward kernel (all, or convolutions) that the backward pass uses again, each once.
+std::vector<VdnnOffload> vdnn_offloads(const Workload& w, const Vitality& v, VdnnLayers layers);
+
+/// @brief Throws InvalidInput (naming `policy` and the machine) unless GPU `gpu` of `m` has a
+/// link to a host tier; returns that link.
+LinkId vdnn_host_link(const Machine& m, GpuId gpu, std::string_view policy);
 
 /// @brief Plan-ahead offloading of layer inputs to host memory.
 ///
