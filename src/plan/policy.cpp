@@ -15,10 +15,12 @@
 
 namespace strata {
 
-std::optional<std::size_t> choose_lru_victim(const VictimRequest& r) {
+std::optional<std::size_t> choose_lru_victim(const VictimRequest& r,
+                                             const std::function<bool(TensorId)>& spare) {
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < r.candidates.size(); ++i) {
     const EvictionCandidate& c = r.candidates[i];
+    if (spare && spare(c.tensor)) continue;
     if (!best) {
       best = i;
       continue;
@@ -29,6 +31,10 @@ std::optional<std::size_t> choose_lru_victim(const VictimRequest& r) {
       best = i;
   }
   return best;
+}
+
+std::optional<std::size_t> choose_lru_victim(const VictimRequest& r) {
+  return choose_lru_victim(r, nullptr);
 }
 
 std::optional<std::size_t> Policy::choose_victim(const VictimRequest& r) const {

@@ -19,6 +19,7 @@
 /// capacity rules live in one place.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -77,6 +78,10 @@ class Policy {
 
 /// @brief The LRU choice behind Policy::choose_victim, for policies that extend it.
 std::optional<std::size_t> choose_lru_victim(const VictimRequest& r);
+/// @brief LRU among the candidates `spare` does not reject (spare(tensor) == true keeps it);
+/// nullopt if every candidate is spared.
+std::optional<std::size_t> choose_lru_victim(const VictimRequest& r,
+                                             const std::function<bool(TensorId)>& spare);
 
 /// @brief Unlimited GPU memory: every tensor on the device all the time, no actions. The
 /// reference every other policy is compared with.

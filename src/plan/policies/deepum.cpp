@@ -50,19 +50,8 @@ Plan DeepUmPolicy::plan(const Workload& w, const Vitality& v, const Machine&) co
 std::optional<std::size_t> DeepUmPolicy::choose_victim(const VictimRequest& r) const {
   if (r.kernel >= window_.size()) return choose_lru_victim(r);
   const std::vector<TensorId>& win = window_[r.kernel];
-  std::optional<std::size_t> best;
-  for (std::size_t i = 0; i < r.candidates.size(); ++i) {
-    const EvictionCandidate& c = r.candidates[i];
-    if (std::binary_search(win.begin(), win.end(), c.tensor)) continue;
-    if (!best) {
-      best = i;
-      continue;
-    }
-    const EvictionCandidate& b = r.candidates[*best];
-    if (c.last_access_ns < b.last_access_ns ||
-        (c.last_access_ns == b.last_access_ns && c.tensor < b.tensor))
-      best = i;
-  }
+  const std::optional<std::size_t> best = choose_lru_victim(
+      r, [&win](TensorId t) { return std::binary_search(win.begin(), win.end(), t); });
   return best ? best : choose_lru_victim(r);
 }
 
