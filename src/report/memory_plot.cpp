@@ -7,6 +7,7 @@
 
 #include "strata/core/units.hpp"
 #include "strata/report/inspect.hpp"
+#include "svg_text.hpp"
 
 namespace strata {
 namespace {
@@ -23,20 +24,6 @@ constexpr std::array<TensorKind, kTensorKindCount> kStack = {
 constexpr std::array<const char*, kTensorKindCount> kColour = {"#4e79a7", "#9c755f", "#bab0ac",
                                                                "#f28e2b", "#e15759", "#76b7b2"};
 constexpr std::array<const char*, 3> kPhaseColour = {"#f4f8fb", "#fbf6f0", "#f3f3f3"};
-
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 /// A "nice" tick step (1, 2 or 5 times a power of ten) giving about `target` ticks over `span`.
 double nice_step(double span, int target) {
@@ -94,7 +81,7 @@ std::string memory_plot_svg(const Workload& w, const Vitality& v,
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{2}\" y=\"24\" font-size=\"16\" font-weight=\"bold\">{3}: live memory over one "
       "iteration</text>\n",
-      kWidth, kHeight, kLeft, escape(w.name));
+      kWidth, kHeight, kLeft, svg_escape(w.name));
 
   // Phase bands: forward up to the last forward kernel, backward up to the last backward kernel,
   // then the optimizer's tail. Traces that apply each gradient as soon as it is ready (G10's) have
@@ -187,7 +174,7 @@ std::string memory_plot_svg(const Workload& w, const Vitality& v,
   svg += fmt::format(
       "<text x=\"{:.2f}\" y=\"{:.2f}\" text-anchor=\"{}\">peak {} at kernel {} ({})</text>\n",
       peak_x + (label_left ? -8 : 8), peak_y - 6, label_left ? "end" : "start",
-      format_bytes(v.peak_live_bytes), v.peak_kernel, escape(w.kernels[v.peak_kernel].name));
+      format_bytes(v.peak_live_bytes), v.peak_kernel, svg_escape(w.kernels[v.peak_kernel].name));
   if (capacity_bytes) {
     const double y = y_of(static_cast<double>(*capacity_bytes));
     svg += fmt::format(
@@ -196,7 +183,7 @@ std::string memory_plot_svg(const Workload& w, const Vitality& v,
         kLeft, kLeft + kPlotW, y, y);
     svg += fmt::format("<text x=\"{}\" y=\"{:.2f}\" text-anchor=\"end\">{} {}</text>\n",
                        kLeft + kPlotW - 4, y - 5,
-                       escape(capacity_label.empty() ? "capacity" : capacity_label),
+                       svg_escape(capacity_label.empty() ? "capacity" : capacity_label),
                        format_bytes(*capacity_bytes));
   }
   svg += fmt::format(

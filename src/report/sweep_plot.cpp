@@ -7,6 +7,8 @@
 #include <array>
 #include <cmath>
 
+#include "svg_text.hpp"
+
 namespace strata {
 namespace {
 
@@ -20,20 +22,6 @@ constexpr std::array<const char*, 10> kColour = {"#4e79a7", "#f28e2b", "#e15759"
 // Dash patterns cycle too, so lines that coincide (two policies with the same result) stay
 // distinguishable.
 constexpr std::array<const char*, 4> kDash = {"none", "8 4", "2 3", "10 3 2 3"};
-
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 /// The value in the unit the axis label names (GiB, GB/s, or the count itself).
 double in_axis_unit(sim::SweepAxis axis, double value) {
@@ -75,7 +63,7 @@ std::string sweep_plot_svg(const sim::SweepResult& r) {
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{2}\" y=\"24\" font-size=\"16\" font-weight=\"bold\">{3} on {4}: fraction of "
       "ideal by {5}</text>\n",
-      kWidth, kHeight, kLeft, escape(r.workload), escape(r.machine), escape(axis));
+      kWidth, kHeight, kLeft, svg_escape(r.workload), svg_escape(r.machine), svg_escape(axis));
 
   // y grid and labels: fraction of ideal.
   for (double f = 0; f <= y_top + 1e-9; f += 0.1) {
@@ -103,7 +91,7 @@ std::string sweep_plot_svg(const sim::SweepResult& r) {
                          kTop + kPlotH + 18, in_axis_unit(r.axis, v.value));
   }
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}{}</text>\n",
-                     kLeft + kPlotW / 2, kTop + kPlotH + 42, escape(sim::axis_label(r.axis)),
+                     kLeft + kPlotW / 2, kTop + kPlotH + 42, svg_escape(sim::axis_label(r.axis)),
                      log_x ? ", log scale" : "");
 
   // One line per policy; infeasible points marked with a cross on the x axis.
@@ -120,8 +108,8 @@ std::string sweep_plot_svg(const sim::SweepResult& r) {
         marks += fmt::format(
             "<circle cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"3.5\" fill=\"{}\"><title>{} at {}={}: "
             "{:.4f}</title></circle>\n",
-            x, y, colour, escape(r.policies[p]), escape(axis), escape(r.values[i].label),
-            c.report.fraction_of_ideal);
+            x, y, colour, svg_escape(r.policies[p]), svg_escape(axis),
+            svg_escape(r.values[i].label), c.report.fraction_of_ideal);
       } else {
         any_infeasible = true;
         const double y = kTop + kPlotH - 6.0 - 5.0 * static_cast<double>(p % 4);
@@ -129,14 +117,14 @@ std::string sweep_plot_svg(const sim::SweepResult& r) {
             "<path class=\"infeasible\" d=\"M{0:.2f},{1:.2f}l6,6m0,-6l-6,6\" "
             "transform=\"translate(-3,-3)\" "
             "stroke=\"{2}\" stroke-width=\"2\"><title>{3} at {4}={5}: {6}</title></path>\n",
-            x, y, colour, escape(r.policies[p]), escape(axis), escape(r.values[i].label),
-            escape(c.report.infeasible_reason));
+            x, y, colour, svg_escape(r.policies[p]), svg_escape(axis),
+            svg_escape(r.values[i].label), svg_escape(c.report.infeasible_reason));
       }
     }
     svg += fmt::format(
         "<polyline class=\"policy\" points=\"{}\" fill=\"none\" stroke=\"{}\" "
         "stroke-width=\"2\" stroke-dasharray=\"{}\"><title>{}</title></polyline>\n",
-        points, colour, kDash[p % kDash.size()], escape(r.policies[p]));
+        points, colour, kDash[p % kDash.size()], svg_escape(r.policies[p]));
     svg += marks;
   }
   svg += fmt::format(
@@ -153,7 +141,7 @@ std::string sweep_plot_svg(const sim::SweepResult& r) {
         kLeft + kPlotW + 16, kLeft + kPlotW + 36, ly + 7, kColour[p % kColour.size()],
         kDash[p % kDash.size()]);
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", kLeft + kPlotW + 42, ly + 11,
-                       escape(r.policies[p]));
+                       svg_escape(r.policies[p]));
     ly += 20;
   }
   if (any_infeasible)
