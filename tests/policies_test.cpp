@@ -12,6 +12,7 @@
 #include "strata/plan/policies/uvm.hpp"
 #include "strata/plan/policies/vdnn.hpp"
 #include "strata/sim/simulator.hpp"
+#include "support/workload_builder.hpp"
 
 namespace strata {
 namespace {
@@ -37,34 +38,7 @@ Machine machine(std::uint64_t device_bytes, bool with_host = true, bool with_ssd
   return m;
 }
 
-struct Builder {
-  Workload w;
-  TensorId tensor(std::uint64_t bytes, bool persistent = false) {
-    const TensorId id = static_cast<TensorId>(w.tensors.size());
-    w.tensors.push_back({id, "t" + std::to_string(id), bytes,
-                         persistent ? TensorKind::weight : TensorKind::activation, persistent});
-    return id;
-  }
-  KernelId kernel(std::string op, Phase phase, std::vector<TensorId> in, std::vector<TensorId> out,
-                  std::int64_t ns = 1'000) {
-    const KernelId id = static_cast<KernelId>(w.kernels.size());
-    Kernel k;
-    k.id = id;
-    k.name = op + "_" + std::to_string(id);
-    k.op = std::move(op);
-    k.phase = phase;
-    k.duration_ns = ns;
-    k.inputs = std::move(in);
-    k.outputs = std::move(out);
-    w.kernels.push_back(k);
-    return id;
-  }
-  Workload done() {
-    w.name = "hand-built";
-    validate(w);
-    return w;
-  }
-};
+using Builder = test::WorkloadBuilder;
 
 /// A conv - relu - conv network: forward 0..4 (k0 loads the input, k4 is the loss), backward 5..7.
 ///   k0 load -> x0; k1 conv(x0, w0) -> x1; k2 relu(x1) -> x2; k3 conv(x2, w1) -> x3;

@@ -16,6 +16,7 @@
 #include "strata/sim/simulator.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
+#include "support/workload_builder.hpp"
 
 namespace strata::sim {
 namespace {
@@ -41,33 +42,7 @@ Machine tiny_machine(std::uint64_t device_bytes, std::int64_t fault_latency_ns =
   return m;
 }
 
-struct Builder {
-  Workload w;
-  TensorId tensor(std::uint64_t bytes, bool persistent) {
-    const TensorId id = static_cast<TensorId>(w.tensors.size());
-    w.tensors.push_back({id, "t" + std::to_string(id), bytes,
-                         persistent ? TensorKind::weight : TensorKind::activation, persistent});
-    return id;
-  }
-  KernelId kernel(std::int64_t ns, std::vector<TensorId> in, std::vector<TensorId> out,
-                  std::uint64_t workspace = 0) {
-    const KernelId id = static_cast<KernelId>(w.kernels.size());
-    Kernel k;
-    k.id = id;
-    k.name = "k" + std::to_string(id);
-    k.duration_ns = ns;
-    k.inputs = std::move(in);
-    k.outputs = std::move(out);
-    k.workspace_bytes = workspace;
-    w.kernels.push_back(k);
-    return id;
-  }
-  Workload done() {
-    w.name = "hand-built";
-    validate(w);
-    return w;
-  }
-};
+using Builder = test::WorkloadBuilder;
 
 Report sim(const Workload& w, const Machine& m, const Plan& p, SimOptions o = {}) {
   o.check_every_event = true;
