@@ -1028,19 +1028,19 @@ Report simulate(const Workload& w, const Vitality& v, const Machine& m, const Pl
 Report run_policy(const Workload& w, const Vitality& v, const Machine& m, const Policy& policy,
                   const SimOptions& options) {
   check_options(m, options);
-  if (policy.unlimited_device_memory()) {
-    // The reference: as much GPU memory as the workload could ever want.
-    const Machine unbounded = with_gpu_memory(m, std::uint64_t{1} << 62);
-    const std::vector<Plan> plans = policy.plans(w, v, unbounded, options.gpu, options.gpu_count);
-    Report r = simulate(w, v, unbounded, plans, policy, options);
+  // The unlimited-memory reference runs on a copy of `m` with as much GPU memory as the
+  // workload could ever want, and reports against `m`'s own name and capacities.
+  const bool unbounded = policy.unlimited_device_memory();
+  const Machine target = unbounded ? with_gpu_memory(m, std::uint64_t{1} << 62) : Machine{};
+  const Machine& run_on = unbounded ? target : m;
+  const std::vector<Plan> plans = policy.plans(w, v, run_on, options.gpu, options.gpu_count);
+  Report r = simulate(w, v, run_on, plans, policy, options);
+  if (unbounded) {
     r.machine = m.name;
-    for (TierPeak& t : r.tiers)
-      for (const Tier& tier : m.tiers)
-        if (tier.name == t.tier) t.capacity_bytes = tier.capacity_bytes;
-    return r;
+    for (std::size_t i = 0; i < r.tiers.size() && i < m.tiers.size(); ++i)
+      r.tiers[i].capacity_bytes = m.tiers[i].capacity_bytes;
   }
-  const std::vector<Plan> plans = policy.plans(w, v, m, options.gpu, options.gpu_count);
-  return simulate(w, v, m, plans, policy, options);
+  return r;
 }
 
 }  // namespace strata::sim
