@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "g10_case.hpp"
 #include "strata/analysis/vitality.hpp"
 #include "strata/io/g10_trace.hpp"
 #include "strata/machine/machine.hpp"
@@ -13,15 +14,9 @@
 namespace {
 
 void BM_StrataPlan(benchmark::State& state, const std::string& name) {
-  const std::filesystem::path folder = std::filesystem::path(STRATA_G10_DIR) / name;
-  if (!std::filesystem::exists(folder / "kernels.config")) {
-    state.SkipWithError(("G10 workload not found at " + folder.string() + "; skipping").c_str());
-    return;
-  }
-  const strata::Workload w = strata::load_g10_folder(folder);
-  const strata::Vitality v = strata::analyze_vitality(w);
-  const strata::Machine m = strata::load_machine(
-      "g10-a100", {std::filesystem::path(STRATA_SOURCE_DIR) / "configs" / "machines"});
+  const auto c = strata::bench::load_g10_case(state, name);
+  if (!c) return;
+  const auto& [w, v, m] = *c;
   const strata::StrataPolicy policy;
   policy.learn(w, v);
   strata::StrataPlanStats stats;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "g10_case.hpp"
 #include "strata/analysis/vitality.hpp"
 #include "strata/io/g10_trace.hpp"
 #include "strata/machine/machine.hpp"
@@ -85,15 +86,9 @@ BENCHMARK(BM_Transfers)->Arg(4)->Arg(16)->Arg(64)->Arg(256);
 // The whole run of the `g10` policy on G10's SENet154-512 (2319 kernels) on g10-a100: plan, then
 // simulate N iterations (the argument). Skipped where ../shared/g10 is absent.
 void BM_G10PlanAndSimulateSENet154(benchmark::State& state) {
-  const std::filesystem::path folder = std::filesystem::path(STRATA_G10_DIR) / "SENet154-512";
-  if (!std::filesystem::exists(folder / "kernels.config")) {
-    state.SkipWithError(("G10 workload not found at " + folder.string() + "; skipping").c_str());
-    return;
-  }
-  const strata::Workload w = strata::load_g10_folder(folder);
-  const strata::Vitality v = strata::analyze_vitality(w);
-  const strata::Machine m = strata::load_machine(
-      "g10-a100", {std::filesystem::path(STRATA_SOURCE_DIR) / "configs" / "machines"});
+  const auto c = strata::bench::load_g10_case(state, "SENet154-512");
+  if (!c) return;
+  const auto& [w, v, m] = *c;
   const strata::G10Policy policy;
   strata::sim::SimOptions o;
   o.iterations = static_cast<std::uint32_t>(state.range(0));
@@ -106,15 +101,9 @@ BENCHMARK(BM_G10PlanAndSimulateSENet154)->Arg(1)->Arg(3)->Unit(benchmark::kMilli
 
 // Planning alone, same workload and machine.
 void BM_G10PlanSENet154(benchmark::State& state) {
-  const std::filesystem::path folder = std::filesystem::path(STRATA_G10_DIR) / "SENet154-512";
-  if (!std::filesystem::exists(folder / "kernels.config")) {
-    state.SkipWithError(("G10 workload not found at " + folder.string() + "; skipping").c_str());
-    return;
-  }
-  const strata::Workload w = strata::load_g10_folder(folder);
-  const strata::Vitality v = strata::analyze_vitality(w);
-  const strata::Machine m = strata::load_machine(
-      "g10-a100", {std::filesystem::path(STRATA_SOURCE_DIR) / "configs" / "machines"});
+  const auto c = strata::bench::load_g10_case(state, "SENet154-512");
+  if (!c) return;
+  const auto& [w, v, m] = *c;
   for (auto _ : state) benchmark::DoNotOptimize(strata::plan_g10(w, v, m).plan.action_count());
 }
 BENCHMARK(BM_G10PlanSENet154)->Unit(benchmark::kMillisecond);
