@@ -94,17 +94,24 @@ rt::ExecutorOptions quick(std::uint32_t iterations = 3) {
 TEST(RtExecutor, BytesComeBackUnderEveryPolicyOnTightCapacity) {
   const Workload w = training_step(20'000);
   const Vitality v = analyze_vitality(w);
-  // Fast tier: 40% of peak live bytes (every kernel's working set still fits); host 256 KiB so
-  // evictions also spill to the SSD store.
-  const std::uint64_t fast = v.peak_live_bytes * 2 / 5;
+  // Fast tier: 40% of peak live bytes, or the largest kernel's working set if that is more;
+  // host 256 KiB so evictions also spill to the SSD store.
+  std::uint64_t working_set = 0;
+  for (const Kernel& k : w.kernels) {
+    std::uint64_t bytes = 0;
+    for (TensorId t : k.inputs) bytes += w.tensors[t].bytes;
+    for (TensorId t : k.outputs) bytes += w.tensors[t].bytes;
+    working_set = std::max(working_set, bytes);
+  }
+  const std::uint64_t fast = std::max(v.peak_live_bytes * 2 / 5, working_set);
+  ASSERT_LT(fast, v.peak_live_bytes / 2);
   ASSERT_TRUE(sim::working_set_shortfall(w, cpu_local(fast, 256 * KiB), 0).empty());
   for (const std::string& spec : comparable_policies()) {
     SCOPED_TRACE(spec);
     const auto policy = make_policy(spec);
     auto store = memory_store();
     const bool unlimited = policy->unlimited_device_memory();
-    const Machine m =
-        cpu_local(unlimited ? rt::unlimited_fast_capacity_bytes(w) : fast, 256 * KiB);
+    const Machine m = cpu_local(unlimited ? rt::unlimited_fast_capacity_bytes(w) : fast, 256 * KiB);
     rt::Executor e(w, m, store.get(), quick());
     rt::ReplayKernels replay(w);
     rt::ExecutionResult r;
@@ -150,15 +157,17 @@ TEST(RtExecutor, BytesComeBackThroughFileStoreAndItsFilesAreRemoved) {
 }
 
 TEST(RtExecutor, DemandFetchPathCountsWhatTheSimulatorCounts) {
-  // w is used by k0 and k2; the plan evicts it to host after k0 and never prefetches it, so k2
-  // fetches it on demand in every iteration.
+  // w is used by k0 and k3; the plan evicts it to host after k0 and never prefetches it, so k3
+  // fetches it on demand in every iteration. k1 lasts 2 ms, so the eviction (256 KiB) has surely
+  // ended before anything needs w again.
   test::WorkloadBuilder b;
   const TensorId wt = b.tensor(256 * KiB, true);
   const TensorId a = b.tensor(64 * KiB);
   const TensorId c = b.tensor(64 * KiB);
   b.kernel(50'000, {wt}, {a});
-  b.kernel(50'000, {a}, {c});
-  b.kernel(50'000, {wt, c}, {});
+  b.kernel(2'000'000, {a}, {c});
+  b.kernel(50'000, {c}, {});
+  b.kernel(50'000, {wt}, {});
   const Workload w = b.done();
   const Machine m = cpu_local(1ULL << 20, 1ULL << 20);
   Plan plan = make_empty_plan(w, "evict w", "hand-made");
@@ -176,6 +185,7 @@ TEST(RtExecutor, DemandFetchPathCountsWhatTheSimulatorCounts) {
   EXPECT_EQ(r.report.demand_fetches, predicted.demand_fetches);
   EXPECT_EQ(r.report.demand_fetch_bytes, predicted.demand_fetch_bytes);
   EXPECT_EQ(r.report.victim_evictions, predicted.victim_evictions);
+  EXPECT_EQ(r.report.plan_actions_ignored, predicted.plan_actions_ignored);
   EXPECT_GT(r.report.stall.demand_fetch_ns, 0);
   ASSERT_EQ(r.report.links.size(), predicted.links.size());
   for (std::size_t l = 0; l < r.report.links.size(); ++l) {
@@ -184,15 +194,20 @@ TEST(RtExecutor, DemandFetchPathCountsWhatTheSimulatorCounts) {
   }
   expect_persistent_intact(w, e, replay);
 
-  // With a prefetch before k1 the fetch is planned, not demanded.
+  // With a prefetch issued before k2 the fetch is planned, not demanded (a prefetch issued
+  // right before the kernel that needs it would be demanded, as in the simulator).
   Plan prefetched = plan;
-  prefetched.kernels[1].before.push_back(Action::prefetch(wt));
+  prefetched.kernels[2].before.push_back(Action::prefetch(wt));
   rt::Executor e2(w, m, store.get(), quick());
   rt::ReplayKernels replay2(w);
   const rt::ExecutionResult r2 = e2.run(prefetched, *policy, replay2.callbacks());
+  const sim::Report predicted2 = sim::simulate(w, analyze_vitality(w), m, prefetched, *policy);
   EXPECT_EQ(r2.report.demand_fetches, 0u);
+  EXPECT_EQ(predicted2.demand_fetches, 0u);
   EXPECT_EQ(r2.report.links[0].to_faster_bytes, 256 * KiB);
+  EXPECT_EQ(r2.report.links[0].to_faster_bytes, predicted2.links[0].to_faster_bytes);
   EXPECT_EQ(r2.report.stall.demand_fetch_ns, 0);
+  expect_persistent_intact(w, e2, replay2);
 }
 
 TEST(RtExecutor, LruVictimsWhenNothingIsPlanned) {
@@ -366,8 +381,7 @@ TEST(RtExecutor, CancelFromAnotherThreadStopsMidIteration) {
     e.run(*make_policy("uvm"), replay.callbacks());
     FAIL() << "not cancelled";
   } catch (const Cancelled& err) {
-    EXPECT_NE(std::string(err.what()).find("cancelled at kernel"), std::string::npos)
-        << err.what();
+    EXPECT_NE(std::string(err.what()).find("cancelled at kernel"), std::string::npos) << err.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   expect_persistent_intact(w, e, replay);

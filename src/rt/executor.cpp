@@ -15,8 +15,7 @@ namespace strata::rt {
 Executor::Executor(Workload w, Machine m, ByteStore* store, ExecutorOptions options)
     : w_(std::move(w)), m_(std::move(m)), store_(store), options_(std::move(options)) {
   validate(w_);
-  if (options_.iterations == 0)
-    throw InvalidInput("executor: iterations must be at least 1");
+  if (options_.iterations == 0) throw InvalidInput("executor: iterations must be at least 1");
   if (options_.profile_first_iteration && options_.iterations < 2)
     throw InvalidInput(
         "executor: profiling needs at least 2 iterations (one profiled, then the planned ones)");
@@ -106,7 +105,7 @@ ExecutionResult Executor::run_impl(const Plan* given, const Policy& policy,
   }
   if (options_.record_timeline) {
     r.timeline.tracks.push_back(m_.gpus[options_.gpu].name + " compute");
-    for (const Link& l : m_.links) {
+    for (const strata::Link& l : m_.links) {
       r.timeline.tracks.push_back(l.name + " -> " + m_.tiers[l.to].name);
       r.timeline.tracks.push_back(l.name + " -> " + m_.tiers[l.from].name);
     }

@@ -35,10 +35,10 @@ struct AlignedBuffer {
   explicit AlignedBuffer(std::uint64_t bytes)
       : size(bytes),
         data(bytes == 0 ? nullptr
-                        : static_cast<std::byte*>(::operator new(
-                              bytes, std::align_val_t{kTensorAlignmentBytes}))) {}
+                        : static_cast<std::byte*>(
+                              ::operator new (bytes, std::align_val_t{kTensorAlignmentBytes}))) {}
   ~AlignedBuffer() {
-    if (data != nullptr) ::operator delete(data, std::align_val_t{kTensorAlignmentBytes});
+    if (data != nullptr) ::operator delete (data, std::align_val_t{kTensorAlignmentBytes});
   }
   AlignedBuffer(const AlignedBuffer&) = delete;
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
@@ -94,7 +94,7 @@ ExecutionCore::ExecutionCore(const Workload& w, const Machine& m, ByteStore* sto
   producer_ = producers(w_);
 
   r_.links.reserve(m_.links.size());
-  for (const Link& l : m_.links) r_.links.push_back({l.name, 0, 0});
+  for (const strata::Link& l : m_.links) r_.links.push_back({l.name, 0, 0});
 }
 
 ExecutionCore::~ExecutionCore() {
@@ -310,9 +310,9 @@ void ExecutionCore::finish_copy(TensorId t) {
   s.keep_source = false;
   if (o_.record_timeline && steady_)
     if (const auto track = track_of(st.from, st.to)) {
-      const std::string what =
-          st.to == kDev ? (s.copy_is_fault ? "fault " : "fetch ")
-                        : std::string("evict -> ") + (st.to == kHost ? "host " : "ssd ");
+      const std::string what = st.to == kDev
+                                   ? (s.copy_is_fault ? "fault " : "fetch ")
+                                   : std::string("evict -> ") + (st.to == kHost ? "host " : "ssd ");
       record_span(*track, what + w_.tensors[t].name, s.copy_start_ns, now);
     }
 }
@@ -349,8 +349,7 @@ void ExecutionCore::fail_copy(TensorId t) {
   const std::string what = fmt::format(
       "executor: {} {} ({}) from {} to {} failed at {}: {}. The run stopped; {} is intact in {}",
       st.to == kDev ? "fetching" : "evicting", w_.tensors[t].name, format_bytes(bytes),
-      tier_name(st.from), tier_name(st.to), where(), error, w_.tensors[t].name,
-      tier_name(st.from));
+      tier_name(st.from), tier_name(st.to), where(), error, w_.tensors[t].name, tier_name(st.from));
   if (store_full)
     throw OutOfMemory(what +
                       "; the SSD store is full: give it more room (a larger store or a store "
@@ -474,8 +473,8 @@ void ExecutionCore::serve_queue() {
     if (!ws_held_ && item_ws_bytes_ <= free_in(kDev)) {
       hold(kDev, item_ws_bytes_);
       try {
-        ws_ptr_ = static_cast<std::byte*>(
-            item_ws_bytes_ == 0 ? nullptr : arena_->allocate(item_ws_bytes_));
+        ws_ptr_ = static_cast<std::byte*>(item_ws_bytes_ == 0 ? nullptr
+                                                              : arena_->allocate(item_ws_bytes_));
       } catch (...) {
         unhold(kDev, item_ws_bytes_);
         throw;
@@ -661,9 +660,9 @@ void ExecutionCore::fill_until(std::int64_t deadline_ns) {
     service();
     const std::int64_t now = now_ns();
     if (now >= deadline_ns) return;
-    const std::int64_t slice =
-        inflight_.empty() && queue_.empty() ? deadline_ns - now
-                                            : std::min<std::int64_t>(deadline_ns - now, 100'000);
+    const std::int64_t slice = inflight_.empty() && queue_.empty()
+                                   ? deadline_ns - now
+                                   : std::min<std::int64_t>(deadline_ns - now, 100'000);
     std::this_thread::sleep_for(std::chrono::nanoseconds(slice));
   }
 }
@@ -712,8 +711,10 @@ void ExecutionCore::run_item(const KernelCallbacks& cb, const Kernel& kernel,
   }
   cb.run(KernelCall{&kernel, iter_, recompute, in_views_, out_views_});
   const std::int64_t body_end = now_ns();
-  if (o_.fill_kernel_duration) fill_until(start + duration_ns);
-  else service();
+  if (o_.fill_kernel_duration)
+    fill_until(start + duration_ns);
+  else
+    service();
   const std::int64_t end = now_ns();
 
   for (TensorId t : *need_) ts_[t].last_access_ns = end;
@@ -817,16 +818,16 @@ void ExecutionCore::place_initial(const Plan& plan, const KernelCallbacks& cb) {
 
 void ExecutionCore::read_tensor(TensorId t, std::span<std::byte> out) const {
   if (t >= ts_.size())
-    throw InvalidInput(fmt::format("read_tensor: no tensor {} (the workload has {})", t,
-                                   ts_.size()));
+    throw InvalidInput(
+        fmt::format("read_tensor: no tensor {} (the workload has {})", t, ts_.size()));
   const std::uint64_t bytes = bytes_of(t);
   if (out.size() != bytes)
     throw InvalidInput(fmt::format("read_tensor: {} holds {} bytes, the buffer {}",
                                    w_.tensors[t].name, bytes, out.size()));
   const ResidencyState st = ts_[t].res.state();
   if (st.kind == Kind::absent || st.kind == Kind::released)
-    throw InvalidInput(fmt::format("read_tensor: {} holds no bytes now ({})", w_.tensors[t].name,
-                                   to_string(st)));
+    throw InvalidInput(
+        fmt::format("read_tensor: {} holds no bytes now ({})", w_.tensors[t].name, to_string(st)));
   if (bytes == 0) return;
   const TierId tier = st.from;  // resident, or the source of a copy in flight (still valid)
   if (tier == kSsd) {

@@ -82,8 +82,8 @@ void ReplayKernels::run(const KernelCall& call) {
           "replay: {} read by kernel {} ({}){} in iteration {} does not hold what was last "
           "written to it (XXH3 {:016x}, expected {:016x}): its bytes were lost or corrupted "
           "while they were moved",
-          tensor.name, k.id, k.name, call.recompute ? " (recompute)" : "", call.iteration + 1,
-          got, expected_[in.tensor]));
+          tensor.name, k.id, k.name, call.recompute ? " (recompute)" : "", call.iteration + 1, got,
+          expected_[in.tensor]));
   }
   for (const TensorView& out : call.outputs)
     write(out.tensor, {out.data, out.bytes}, content_seed(out.tensor, call.iteration, k.id),

@@ -145,9 +145,9 @@ void run(const Args& args, const Paths& paths) {
         args.scale > 1 ? fmt::format(", workload scaled /{}", args.scale) : std::string());
   if (!args.timeline.empty()) {
     write_output(args.timeline,
-                 sim::timeline_to_chrome_json(result.report.timeline,
-                                              result.report.policy + " on " + result.report.workload +
-                                                  " (measured)"));
+                 sim::timeline_to_chrome_json(
+                     result.report.timeline,
+                     result.report.policy + " on " + result.report.workload + " (measured)"));
     if (!args.json) std::cout << "timeline written to " << args.timeline << "\n";
   }
 }

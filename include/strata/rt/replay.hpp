@@ -48,8 +48,8 @@ class ReplayKernels {
   void write(TensorId t, std::span<std::byte> bytes, std::uint64_t seed, std::uint32_t iteration);
 
   const Workload& w_;
-  std::vector<std::uint64_t> expected_;      // XXH3-64 of the last write
-  std::vector<std::int64_t> written_in_;     // iteration of the last write; -1: never
+  std::vector<std::uint64_t> expected_;   // XXH3-64 of the last write
+  std::vector<std::int64_t> written_in_;  // iteration of the last write; -1: never
   std::uint64_t bytes_checked_ = 0;
   std::uint64_t bytes_written_ = 0;
 };
