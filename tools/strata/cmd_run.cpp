@@ -8,10 +8,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "strata/analysis/vitality.hpp"
 #include "strata/core/error.hpp"
 #include "strata/core/quantity.hpp"
 #include "strata/core/units.hpp"
@@ -21,6 +23,7 @@
 #include "strata/rt/file_byte_store.hpp"
 #include "strata/rt/memory_byte_store.hpp"
 #include "strata/rt/replay.hpp"
+#include "strata/sim/simulator.hpp"
 #include "strata/workload/scale.hpp"
 
 namespace strata::cli {
@@ -67,6 +70,8 @@ struct Args {
   std::string host_capacity;
   std::string store_capacity;
   std::uint64_t scale = 1;
+  std::uint64_t time_scale = 0;
+  bool predict = false;
   std::uint32_t iterations = 3;
   std::string store_dir;
   bool profile = false;
@@ -76,7 +81,7 @@ struct Args {
 
 void run(const Args& args, const Paths& paths) {
   LoadedWorkload loaded = load(args.workload, paths);
-  const Workload w = scale_workload(loaded.workload, args.scale);
+  const Workload w = scale_workload(loaded.workload, args.scale, args.time_scale);
   const std::string spec = resolve_policy_spec(args.policy, paths);
   const std::unique_ptr<Policy> policy = make_policy(spec);
 
@@ -135,14 +140,35 @@ void run(const Args& args, const Paths& paths) {
     InterruptWatcher watcher(executor);
     result = executor.run(*policy, replay.callbacks());
   }
-  std::cout << (args.json ? sim::report_to_json(result.report)
-                          : sim::report_to_text(result.report));
+  std::optional<sim::Report> predicted;
+  if (args.predict) {
+    // The simulator on the same machine, workload (as planned) and plan.
+    const Workload& planned = result.profiled ? *result.profiled : w;
+    sim::SimOptions so;
+    so.iterations = args.iterations;
+    predicted = sim::simulate(planned, analyze_vitality(planned), m, result.plan, *policy, so);
+  }
+  if (args.json && predicted) {
+    std::cout << "{\"measured\": " << sim::report_to_json(result.report)
+              << ", \"predicted\": " << sim::report_to_json(*predicted) << "}\n";
+  } else {
+    std::cout << (args.json ? sim::report_to_json(result.report)
+                            : sim::report_to_text(result.report));
+  }
   if (!args.json)
     std::cout << fmt::format(
         "measured    kernels over their time {}; {} checked, {} written; fast tier {}{}\n",
         format_ns(result.kernel_overrun_ns), format_bytes(replay.bytes_checked()),
         format_bytes(replay.bytes_written()), format_bytes(fast),
         args.scale > 1 ? fmt::format(", workload scaled /{}", args.scale) : std::string());
+  if (!args.json && predicted)
+    std::cout << fmt::format(
+        "predicted   {} by the simulator (same machine, workload and plan): measured / "
+        "predicted = {:.3f}\n",
+        predicted->feasible ? format_ns(predicted->iteration_ns) : "infeasible",
+        predicted->feasible ? static_cast<double>(result.report.iteration_ns) /
+                                  static_cast<double>(predicted->iteration_ns)
+                            : 0.0);
   if (!args.timeline.empty()) {
     write_output(args.timeline,
                  sim::timeline_to_chrome_json(
@@ -176,6 +202,13 @@ void add_run(CLI::App& app, const Paths& paths) {
                   "divide every size and time by N, keeping the balance of bandwidth to compute")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+  cmd->add_option("--time-scale", args->time_scale,
+                  "divide kernel times by M instead of N (kernels that cannot touch their bytes "
+                  "in their scaled time on this CPU need a smaller M)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+  cmd->add_flag("--predict", args->predict,
+                "also simulate the same plan on the same machine and workload, and print the "
+                "prediction beside the measurement");
   cmd->add_option("--iterations", args->iterations,
                   "iterations to run; the last (steady state) is reported")
       ->capture_default_str()

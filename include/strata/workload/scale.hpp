@@ -9,10 +9,10 @@
 
 namespace strata {
 
-/// @brief Divides every tensor's bytes, every kernel's workspace, bytes accessed, flops and
-/// duration by `factor` (sizes round up, so no tensor becomes empty that was not; durations
-/// round to the nearest nanosecond). The name gets " /N". factor 1 returns a copy; 0 throws
-/// InvalidInput.
-Workload scale_workload(const Workload& w, std::uint64_t factor);
+/// @brief Divides every tensor's bytes, every kernel's workspace, bytes accessed and flops by
+/// `factor` (rounding up, so no tensor becomes empty that was not) and every kernel's duration
+/// by `time_factor` (0: by `factor`; rounded to the nearest nanosecond). The name gets " /N"
+/// (" /N time /M" when the time factor differs). Factors 1 return a copy.
+Workload scale_workload(const Workload& w, std::uint64_t factor, std::uint64_t time_factor = 0);
 
 }  // namespace strata
