@@ -52,13 +52,14 @@ TEST(CliRun, TextReportAndTimelineWithFileStore) {
   const auto timeline = file.string() + ".trace.json";
   const auto r = test::run_cli("run '" + file.string() +
                                "' --policy strata --fast-capacity 1600KiB --iterations 2 "
-                               "--profile --timeline '" +
+                               "--profile --predict --timeline '" +
                                timeline + "'");
   std::filesystem::remove(file);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("iteration 1/2 (profiling)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("stalls"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("checked"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("predicted"), std::string::npos) << r.output;
   EXPECT_TRUE(std::filesystem::exists(timeline));
   std::filesystem::remove(timeline);
 }

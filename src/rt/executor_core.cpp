@@ -69,7 +69,7 @@ ExecutionCore::ExecutionCore(const Workload& w, const Machine& m, ByteStore* sto
   HostArenaOptions arena;
   // Headroom for 4 KiB alignment per tensor and for fragmentation; the budget the run honours
   // is cap_[kDev] (Note [executor model]).
-  arena.capacity_bytes = cap_[kDev] + n * kTensorAlignmentBytes + cap_[kDev] / 8;
+  arena.capacity_bytes = cap_[kDev] + n * kTensorAlignmentBytes + cap_[kDev] / 4;
   arena.name = "device arena (" + m_.tiers[dev].name + ")";
   arena_ = std::make_unique<HostArena>(arena);
   if (cap_[kHost] > 0) {
@@ -109,7 +109,8 @@ ExecutionCore::~ExecutionCore() {
       }
     }
   }
-  if (ws_ptr_ != nullptr) arena_->deallocate(ws_ptr_, item_ws_bytes_);
+  if (ws_ptr_ != nullptr) arena_->deallocate(ws_ptr_, item_ws_bytes_, kTensorAlignmentBytes);
+  if (pinned_) release_host_cache();
 }
 
 std::int64_t ExecutionCore::now_ns() const {
@@ -151,8 +152,21 @@ void ExecutionCore::unhold(TierId tier, std::uint64_t bytes) {
 std::byte* ExecutionCore::alloc_in(TierId tier, TensorId t, std::uint64_t bytes) {
   if (bytes == 0) return nullptr;
   MemoryResource& r = tier == kDev ? static_cast<MemoryResource&>(*arena_) : *pinned_;
+  if (tier == kHost) {
+    if (const auto it = host_cache_.find(bytes); it != host_cache_.end()) {
+      std::byte* p = it->second;
+      host_cache_.erase(it);
+      return p;
+    }
+  }
   try {
-    return static_cast<std::byte*>(r.allocate(bytes, kTensorAlignmentBytes));
+    try {
+      return static_cast<std::byte*>(r.allocate(bytes, kTensorAlignmentBytes));
+    } catch (const OutOfMemory&) {
+      if (tier != kHost || host_cache_.empty()) throw;
+      release_host_cache();  // then retry once
+      return static_cast<std::byte*>(r.allocate(bytes, kTensorAlignmentBytes));
+    }
   } catch (const OutOfMemory& e) {
     // The budget had room (hold() passed); the resource underneath did not: fragmentation.
     throw OutOfMemory(fmt::format(
@@ -168,7 +182,11 @@ void ExecutionCore::free_memory(TensorId t, TierId tier) noexcept {
     arena_->deallocate(s.dev, bytes_of(t), kTensorAlignmentBytes);
     s.dev = nullptr;
   } else if (tier == kHost && s.host != nullptr) {
-    pinned_->deallocate(s.host, bytes_of(t), kTensorAlignmentBytes);
+    try {
+      host_cache_.emplace(bytes_of(t), s.host);
+    } catch (...) {  // no memory for the cache entry: return the block instead
+      pinned_->deallocate(s.host, bytes_of(t), kTensorAlignmentBytes);
+    }
     s.host = nullptr;
   } else if (tier == kSsd && store_ != nullptr) {
     try {
@@ -176,6 +194,11 @@ void ExecutionCore::free_memory(TensorId t, TierId tier) noexcept {
     } catch (...) {  // erase refuses only while a get is in flight, which never is here
     }
   }
+}
+
+void ExecutionCore::release_host_cache() noexcept {
+  for (const auto& [bytes, p] : host_cache_) pinned_->deallocate(p, bytes, kTensorAlignmentBytes);
+  host_cache_.clear();
 }
 
 void ExecutionCore::set_device_resident(TensorId t, bool on) {
@@ -228,7 +251,7 @@ void ExecutionCore::start_copy(TensorId t, TierId to, bool fault) {
   const std::int64_t priority = fault ? kDemandPriority : kPlanPriority;
   try {
     if (to == kDev) {
-      s.dev = alloc_in(kDev, t, bytes);
+      if (s.dev == nullptr) s.dev = alloc_in(kDev, t, bytes);  // grant() places it first
       s.copy = from == kHost ? mover_->copy(Link::host_to_arena, s.dev, s.host, bytes, priority)
                              : mover_->store_get(t, s.dev, bytes, priority);
     } else if (to == kHost) {
@@ -431,8 +454,23 @@ void ExecutionCore::dequeue(TensorId t) {
   queued_bytes_ -= bytes_of(t);
 }
 
-void ExecutionCore::grant(TensorId t) {
+bool ExecutionCore::try_place(TensorId t) {
   TensorState& s = ts_[t];
+  const std::uint64_t bytes = bytes_of(t);
+  if (bytes == 0 || s.dev != nullptr) return true;
+  try {
+    s.dev = static_cast<std::byte*>(arena_->allocate(bytes, kTensorAlignmentBytes));
+    return true;
+  } catch (const OutOfMemory&) {
+    // The budget has room but no free block is large enough: make_room evicts more.
+    frag_need_bytes_ = std::max(frag_need_bytes_, bytes);
+    return false;
+  }
+}
+
+bool ExecutionCore::grant(TensorId t) {
+  TensorState& s = ts_[t];
+  if (!try_place(t)) return false;
   s.queued = false;
   queued_bytes_ -= bytes_of(t);
   const ResidencyState st = s.res.state();
@@ -440,15 +478,9 @@ void ExecutionCore::grant(TensorId t) {
   s.queued_demand = false;
   if (st.kind == Kind::absent) {
     hold(kDev, bytes_of(t));
-    try {
-      s.dev = alloc_in(kDev, t, bytes_of(t));
-    } catch (...) {
-      unhold(kDev, bytes_of(t));
-      throw;
-    }
     transition_to(t, ResidencyState::resident(kDev));
     s.last_access_ns = now_ns();
-    return;
+    return true;
   }
   STRATA_EXPECTS(st.kind == Kind::resident && st.from != kDev, "granted a tensor not elsewhere");
   if (demand && steady_) {
@@ -456,30 +488,30 @@ void ExecutionCore::grant(TensorId t) {
     r_.demand_fetch_bytes += bytes_of(t);
   }
   start_copy(t, kDev, demand);
+  return true;
 }
 
 void ExecutionCore::serve_queue() {
+  frag_need_bytes_ = 0;
   if (queue_.empty() && (ws_held_ || !waiting_)) return;
   if (waiting_) {
     for (std::size_t i = 0; i < queue_.size();) {
       const TensorId t = queue_[i];
-      if (ts_[t].queued_demand && bytes_of(t) <= free_in(kDev)) {
+      if (ts_[t].queued_demand && bytes_of(t) <= free_in(kDev) && grant(t))
         queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
-        grant(t);
-      } else {
+      else
         ++i;
-      }
     }
     if (!ws_held_ && item_ws_bytes_ <= free_in(kDev)) {
-      hold(kDev, item_ws_bytes_);
       try {
-        ws_ptr_ = static_cast<std::byte*>(item_ws_bytes_ == 0 ? nullptr
-                                                              : arena_->allocate(item_ws_bytes_));
-      } catch (...) {
-        unhold(kDev, item_ws_bytes_);
-        throw;
+        ws_ptr_ = static_cast<std::byte*>(
+            item_ws_bytes_ == 0 ? nullptr
+                                : arena_->allocate(item_ws_bytes_, kTensorAlignmentBytes));
+        hold(kDev, item_ws_bytes_);
+        ws_held_ = true;
+      } catch (const OutOfMemory&) {
+        frag_need_bytes_ = std::max(frag_need_bytes_, item_ws_bytes_);
       }
-      ws_held_ = true;
     }
   }
   std::size_t i = 0;
@@ -489,9 +521,8 @@ void ExecutionCore::serve_queue() {
       ++i;
       continue;
     }
-    if (bytes_of(t) > free_in(kDev)) break;
+    if (bytes_of(t) > free_in(kDev) || !grant(t)) break;
     queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
-    grant(t);
   }
 }
 
@@ -499,8 +530,9 @@ void ExecutionCore::make_room() {
   std::uint64_t need = queued_bytes_;
   if (waiting_ && !ws_held_) need += item_ws_bytes_;
   const std::uint64_t have = free_in(kDev) + dev_freeing_;
-  if (need <= have) return;
-  std::uint64_t short_by = need - have;
+  if (need <= have && (frag_need_bytes_ == 0 || dev_freeing_ > 0)) return;
+  // Short of budget, or of a free block large enough (fragmentation) with nothing being freed.
+  std::uint64_t short_by = std::max(need > have ? need - have : 0, frag_need_bytes_);
   std::vector<EvictionCandidate> cands;
   for (TensorId t : device_resident_) {
     const TensorState& s = ts_[t];
@@ -711,15 +743,21 @@ void ExecutionCore::run_item(const KernelCallbacks& cb, const Kernel& kernel,
   }
   cb.run(KernelCall{&kernel, iter_, recompute, in_views_, out_views_});
   const std::int64_t body_end = now_ns();
-  if (o_.fill_kernel_duration)
-    fill_until(start + duration_ns);
-  else
+  if (o_.fill_kernel_duration) {
+    // Fill to the kernel's end, less what the OS overslept earlier fills (never below the body).
+    const std::int64_t target = start + duration_ns;
+    const std::int64_t fill_to = std::max(body_end, target - oversleep_ns_);
+    fill_until(fill_to);
+    oversleep_ns_ -= std::max<std::int64_t>(0, target - fill_to);
+    oversleep_ns_ += std::max<std::int64_t>(0, now_ns() - fill_to);
+  } else {
     service();
+  }
   const std::int64_t end = now_ns();
 
   for (TensorId t : *need_) ts_[t].last_access_ns = end;
   if (ws_held_) {
-    if (ws_ptr_ != nullptr) arena_->deallocate(ws_ptr_, item_ws_bytes_);
+    if (ws_ptr_ != nullptr) arena_->deallocate(ws_ptr_, item_ws_bytes_, kTensorAlignmentBytes);
     ws_ptr_ = nullptr;
     unhold(kDev, item_ws_bytes_);
   }

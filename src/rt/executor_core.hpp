@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +78,7 @@ class ExecutionCore {
   void unhold(TierId tier, std::uint64_t bytes);
   std::byte* alloc_in(TierId tier, TensorId t, std::uint64_t bytes);
   void free_memory(TensorId t, TierId tier) noexcept;
+  void release_host_cache() noexcept;
   void set_device_resident(TensorId t, bool on);
   void transition_to(TensorId t, const ResidencyState& s);
   TierId local_tier(TierKind kind) const;
@@ -92,7 +94,8 @@ class ExecutionCore {
   void enqueue(TensorId t, bool demand);
   void dequeue(TensorId t);
   void serve_queue();
-  void grant(TensorId t);
+  bool try_place(TensorId t);
+  bool grant(TensorId t);
   void make_room();
   void service();
 
@@ -120,6 +123,9 @@ class ExecutionCore {
   std::unique_ptr<HostArena> arena_;
   std::unique_ptr<PinnedHost> pinned_;
   std::unique_ptr<Mover> mover_;  // destroyed first: its copies use the memory above
+  /// Freed pinned blocks by size, reused by the next block of that size (tensors repeat their
+  /// sizes every iteration; a fresh mapping costs a page fault per page on first copy).
+  std::multimap<std::uint64_t, std::byte*> host_cache_;
 
   std::vector<TensorState> ts_;
   std::vector<TensorId> device_resident_;
@@ -129,7 +135,8 @@ class ExecutionCore {
   std::vector<TensorId> queue_;
   std::uint64_t queued_bytes_ = 0;
   std::uint64_t dev_freeing_ = 0;
-  std::vector<TensorId> inflight_;  // tensors with a copy in flight, in issue order
+  std::uint64_t frag_need_bytes_ = 0;  // largest request the arena could not place, this pass
+  std::vector<TensorId> inflight_;     // tensors with a copy in flight, in issue order
 
   // the iteration
   const Plan* plan_ = nullptr;
@@ -157,6 +164,9 @@ class ExecutionCore {
   sim::Report r_;
   std::vector<std::int64_t> kernel_ns_;
   std::int64_t overrun_ns_ = 0;
+  /// How late the OS woke the executor after filling kernels' time, not yet made up by filling
+  /// later kernels less (Note [executor model]).
+  std::int64_t oversleep_ns_ = 0;
 };
 
 }  // namespace strata::rt::detail
