@@ -118,11 +118,7 @@ ExecutionResult Executor::run_impl(const Plan* given, const Policy& policy,
 }
 
 std::uint64_t unlimited_fast_capacity_bytes(const Workload& w) {
-  std::uint64_t bytes = 0;
-  std::uint64_t workspace = 0;
-  for (const Tensor& t : w.tensors) bytes += t.bytes;
-  for (const Kernel& k : w.kernels) workspace = std::max(workspace, k.workspace_bytes);
-  return bytes + workspace;
+  return analyze_vitality(w).peak_live_bytes;
 }
 
 }  // namespace strata::rt

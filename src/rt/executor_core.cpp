@@ -69,9 +69,16 @@ ExecutionCore::ExecutionCore(const Workload& w, const Machine& m, ByteStore* sto
   HostArenaOptions arena;
   // Headroom for 4 KiB alignment per tensor and for fragmentation; the budget the run honours
   // is cap_[kDev] (Note [executor model]).
-  arena.capacity_bytes = cap_[kDev] + n * kTensorAlignmentBytes + cap_[kDev] / 4;
+  constexpr std::uint64_t kTwoMiB = 2ULL << 20;
+  arena.capacity_bytes =
+      (cap_[kDev] + n * kTensorAlignmentBytes + cap_[kDev] / 4 + kTwoMiB - 1) / kTwoMiB * kTwoMiB;
   arena.name = "device arena (" + m_.tiers[dev].name + ")";
   arena_ = std::make_unique<HostArena>(arena);
+  if (o_.prefault_arena && arena.capacity_bytes > 0) {
+    void* all = arena_->allocate(arena.capacity_bytes, kTensorAlignmentBytes);
+    std::memset(all, 0, arena.capacity_bytes);
+    arena_->deallocate(all, arena.capacity_bytes, kTensorAlignmentBytes);
+  }
   if (cap_[kHost] > 0) {
     PinnedHostOptions host;
     host.capacity_bytes = cap_[kHost] + n * (2ULL << 20);  // page (or huge page) rounding

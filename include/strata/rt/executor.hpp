@@ -95,6 +95,10 @@ struct ExecutorOptions {
   /// After a kernel's callback returns, wait out the rest of its duration_ns (replay).
   bool fill_kernel_duration = true;
   bool record_timeline = false;  ///< fill the steady-state iteration's timeline
+  /// Touch every page of the arena before the first iteration (as cudaMalloc'ing it up front
+  /// would), so that first-touch page faults do not slow (and, with profiling, distort) the
+  /// first iteration. Costs the arena's size in resident memory from the start.
+  bool prefault_arena = true;
   MoverOptions mover;
   /// Called after every iteration with its index and measured time (progress output).
   std::function<void(std::uint32_t iteration, std::int64_t iteration_ns)> on_iteration;
@@ -157,8 +161,8 @@ class Executor {
   std::unique_ptr<detail::ExecutionCore> core_;
 };
 
-/// @brief Fast-tier bytes with which no tensor ever leaves it: every tensor's bytes plus the
-/// largest workspace (what an unlimited-memory run needs on a real arena).
+/// @brief Fast-tier bytes with which no tensor ever has to leave it: the workload's peak live
+/// bytes (analysis/vitality.hpp), what the unlimited-memory reference needs on a real arena.
 std::uint64_t unlimited_fast_capacity_bytes(const Workload& w);
 
 }  // namespace strata::rt
