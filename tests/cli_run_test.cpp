@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "strata/io/workload_json.hpp"
+#include "support/rt_dirs.hpp"
 #include "support/run.hpp"
 #include "support/workload_builder.hpp"
 
@@ -80,6 +81,43 @@ TEST(CliRun, FastCapacityIsRequiredForABoundedPolicy) {
   std::filesystem::remove(file);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("--fast-capacity"), std::string::npos) << r.output;
+}
+
+TEST(CliRun, InterruptCancelsTheRunAndRemovesTheStoreFiles) {
+  STRATA_REQUIRE_DIRECT_IO_DIR(base);
+  const auto dir = base / ("strata-cli-run-interrupt-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = tiny_workload_file();
+  // 1,000 iterations of at least 1 ms: interrupted once its store file exists (plus 0.2 s),
+  // well before the end.
+  const std::string run = "'" + test::cli_path().string() + "' run '" + file.string() +
+                          "' --policy uvm --fast-capacity 1600KiB --host-capacity 300KiB "
+                          "--iterations 1000 --store-dir '" +
+                          dir.string() + "'";
+  const std::string ls = "ls '" + dir.string() + "'";
+  const std::string script = run + " 2>&1 & pid=$!; for i in $(seq 100); do " + ls +
+                             " | grep -q strata-run && break; sleep 0.1; done; sleep 0.2; " + ls +
+                             " | sed 's/^/during: /'; kill -INT $pid; wait $pid; echo rc=$?";
+  const auto script_file = dir.string() + ".sh";
+  std::ofstream(script_file) << script << "\n";
+  std::string output;
+  FILE* pipe = popen(("sh '" + script_file + "'").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  pclose(pipe);
+  std::filesystem::remove(file);
+  std::filesystem::remove(script_file);
+  EXPECT_NE(output.find("during: strata-run-"), std::string::npos)
+      << "the store's file should exist while the run runs:\n"
+      << output;
+  EXPECT_NE(output.find("cancelled at kernel"), std::string::npos) << output;
+  EXPECT_NE(output.find("rc=1"), std::string::npos) << output;
+  std::size_t left = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++left;
+  EXPECT_EQ(left, 0u) << "store files left behind in " << dir;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -34,12 +34,27 @@ namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_interrupt(int /*signal*/) { g_interrupted = 1; }
 
-/// Cancels `executor` when SIGINT or SIGTERM arrives, until destroyed.
+/// Catches SIGINT and SIGTERM into g_interrupted while it lives (from the start of the command,
+/// so that an early signal is not lost).
+class InterruptFlag {
+ public:
+  InterruptFlag() {
+    g_interrupted = 0;
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+  }
+  ~InterruptFlag() {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+  }
+  InterruptFlag(const InterruptFlag&) = delete;
+  InterruptFlag& operator=(const InterruptFlag&) = delete;
+};
+
+/// Cancels `executor` once g_interrupted is set (also if it already was), until destroyed.
 class InterruptWatcher {
  public:
   explicit InterruptWatcher(rt::Executor& executor) {
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
     thread_ = std::jthread([&executor](std::stop_token stop) {
       while (!stop.stop_requested()) {
         if (g_interrupted != 0) {
@@ -53,8 +68,6 @@ class InterruptWatcher {
   ~InterruptWatcher() {
     thread_.request_stop();
     thread_.join();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
   }
   InterruptWatcher(const InterruptWatcher&) = delete;
   InterruptWatcher& operator=(const InterruptWatcher&) = delete;
@@ -80,6 +93,7 @@ struct Args {
 };
 
 void run(const Args& args, const Paths& paths) {
+  const InterruptFlag interrupt;
   LoadedWorkload loaded = load(args.workload, paths);
   const Workload w = scale_workload(loaded.workload, args.scale, args.time_scale);
   const std::string spec = resolve_policy_spec(args.policy, paths);
