@@ -102,7 +102,12 @@ void run(const Args& args, const Paths& paths) {
   Machine m = loaded.machine;
   std::uint64_t fast = 0;
   if (policy->unlimited_device_memory()) {
-    fast = rt::unlimited_fast_capacity_bytes(w);  // every tensor fits: the reference run
+    fast = rt::unlimited_fast_capacity_bytes(w);  // nothing has to leave: the reference run
+    if (!args.fast_capacity.empty())
+      std::cerr << fmt::format(
+          "strata run: policy '{}' is the unlimited-memory reference: the fast tier is the "
+          "workload's peak live bytes ({}), not --fast-capacity\n",
+          args.policy, format_bytes(fast));
   } else {
     if (args.fast_capacity.empty())
       throw InvalidInput(fmt::format(
@@ -116,11 +121,12 @@ void run(const Args& args, const Paths& paths) {
     m = with_host_memory(m, parse_bytes(args.host_capacity, "--host-capacity"));
 
   // The SSD tier: a FileByteStore in --store-dir (default: the system's temporary directory),
-  // or an in-memory one with --store-dir memory. It never needs more than every tensor's bytes.
+  // or an in-memory one with --store-dir memory. Only live tensors are ever stored, so it never
+  // needs more than the peak live bytes (plus a 4 KiB granule per tensor).
   std::unique_ptr<rt::ByteStore> store;
   if (!m.ssd_tiers().empty()) {
-    std::uint64_t capacity = 0;
-    for (const Tensor& t : w.tensors) capacity += (t.bytes + 4095) / 4096 * 4096;
+    std::uint64_t capacity =
+        rt::unlimited_fast_capacity_bytes(w) + 4096 * std::uint64_t{w.tensors.size()};
     capacity = std::min(std::max<std::uint64_t>(capacity, 4096),
                         m.tiers[m.ssd_tiers().front()].capacity_bytes);
     if (!args.store_capacity.empty())
@@ -231,7 +237,7 @@ void add_run(CLI::App& app, const Paths& paths) {
                   "directory for the SSD tier's files (O_DIRECT; removed at exit; default: the "
                   "temporary directory), or 'memory' for an in-memory store");
   cmd->add_option("--store-capacity", args->store_capacity,
-                  "the SSD store's size (default: every tensor's bytes, at most the tier's)");
+                  "the SSD store's size (default: the peak live bytes, at most the tier's)");
   cmd->add_flag("--profile", args->profile,
                 "measure the first iteration's kernel times (demand fetching), then plan the "
                 "rest from them");
