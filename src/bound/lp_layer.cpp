@@ -170,6 +170,15 @@ LpLayer lp_layer(const Workload& w, const Vitality& v, const RouteModel& rm,
     }
     for (std::size_t r = 0; r < keep.size(); ++r)
       if (rm.resources[r].bytes_per_s < through[r]) keep[r] = 1;
+    // Resources with the same bandwidth crossed by the same routes give the same rows: keep one.
+    for (std::size_t r = 0; r < keep.size(); ++r)
+      for (std::size_t q = 0; q < r && keep[r]; ++q) {
+        if (!keep[q] || rm.resources[q].bytes_per_s != rm.resources[r].bytes_per_s) continue;
+        bool same = true;
+        for (std::size_t ri = 0; ri < rm.routes.size() && same; ++ri)
+          same = rm.gpus_crossing[ri][q] == rm.gpus_crossing[ri][r];
+        if (same) keep[r] = 0;
+      }
   }
 
   Program lp;
@@ -191,20 +200,42 @@ LpLayer lp_layer(const Workload& w, const Vitality& v, const RouteModel& rm,
       lp.put(row, col, 1);
     }
   }
-  // Capacity at every kernel over it: the bytes off the device cover the excess.
+  // Capacity: at the kernel with the most excess in each of `capacity_kernels` equal stretches
+  // of the iteration (any subset of kernels keeps the relaxation valid), the bytes off the
+  // device cover the excess. y_p = sum of p's options keeps these rows short.
   {
+    const std::uint32_t stretches =
+        static_cast<std::uint32_t>(std::max<std::size_t>(1, options.lp_capacity_kernels));
+    std::vector<std::uint32_t> chosen;
+    for (std::uint32_t s = 0; s < stretches; ++s) {
+      const auto lo = static_cast<std::uint32_t>(std::uint64_t{n} * s / stretches);
+      const auto hi = static_cast<std::uint32_t>(std::uint64_t{n} * (s + 1) / stretches);
+      std::uint32_t best = n;
+      for (std::uint32_t k = lo; k < hi; ++k)
+        if (excess_mb[k] > 0 && (best == n || excess_mb[k] > excess_mb[best])) best = k;
+      if (best != n) chosen.push_back(best);
+    }
+    std::vector<int> y_col(parts.size(), 0);
     std::vector<std::vector<std::size_t>> starting(n + 1);
     for (std::size_t i = 0; i < parts.size(); ++i) starting[parts[i].first].push_back(i);
     std::vector<std::size_t> open;
-    for (std::uint32_t k = 0; k < n; ++k) {
+    std::size_t next = 0;
+    for (std::uint32_t k = 0; k < n && next < chosen.size(); ++k) {
       for (std::size_t i : starting[k]) open.push_back(i);
       std::erase_if(open, [&](std::size_t i) { return parts[i].end <= k; });
-      if (excess_mb[k] <= 0) continue;
+      if (k != chosen[next]) continue;
+      ++next;
       const int row = lp.add_row(GLP_LO, excess_mb[k], 0);
-      for (std::size_t i : open)
-        for (std::size_t o = 0; o < options_per_part; ++o)
-          lp.put(row, parts[i].column + static_cast<int>(o), parts[i].mb);
-      if (lp.nonzeros() > options.max_lp_nonzeros) break;
+      for (std::size_t i : open) {
+        if (y_col[i] == 0) {
+          y_col[i] = lp.add_col(GLP_LO, 0, 0, 0);
+          const int link = lp.add_row(GLP_FX, 0, 0);  // y_p = sum of p's options
+          lp.put(link, y_col[i], -1);
+          for (std::size_t o = 0; o < options_per_part; ++o)
+            lp.put(link, parts[i].column + static_cast<int>(o), 1);
+        }
+        lp.put(row, y_col[i], parts[i].mb);
+      }
     }
   }
   // Windows: each part's own, and half-overlapping windows of every power-of-two length.
@@ -231,7 +262,7 @@ LpLayer lp_layer(const Workload& w, const Vitality& v, const RouteModel& rm,
   std::vector<double> prefix_ms(n + 1, 0);
   for (std::uint32_t k = 0; k < n; ++k)
     prefix_ms[k + 1] = prefix_ms[k] + static_cast<double>(w.kernels[k].duration_ns) / kNsPerMs;
-  std::vector<double> coef(rm.resources.size(), 0);
+  std::size_t binding_rows = 0;  // bandwidth rows that may bind
   for (auto& [range, members] : windows) {
     std::sort(members.begin(), members.end());
     members.erase(std::unique(members.begin(), members.end()), members.end());
@@ -242,19 +273,30 @@ LpLayer lp_layer(const Workload& w, const Vitality& v, const RouteModel& rm,
     for (sim::ResourceId r = 0; r < rm.resources.size(); ++r) {
       if (!keep[r]) continue;
       const double bw = rm.resources[r].bytes_per_s / 1e9;  // MB per ms
-      int row = 0;
+      // A row that holds even with every member entirely off the device and no stall cannot
+      // bind: leave it out.
+      double most = 0;
+      for (std::size_t pi : members) {
+        const Part& p = parts[pi];
+        double c_max = 0;
+        for (const Destination& d : rm.destinations)
+          c_max =
+              std::max(c_max, static_cast<double>((p.away ? rm.gpus_crossing[d.away][r] : 0u) +
+                                                  (p.toward ? rm.gpus_crossing[d.toward][r] : 0u)));
+        most += c_max * p.mb;
+      }
+      if (most <= bw * d_ms) continue;
+      ++binding_rows;
+      const int row = lp.add_row(GLP_UP, 0, bw * d_ms);
       for (std::size_t pi : members) {
         const Part& p = parts[pi];
         for (std::size_t o = 0; o < rm.destinations.size(); ++o) {
           const Destination& d = rm.destinations[o];
           const double c = (p.away ? rm.gpus_crossing[d.away][r] : 0) +
                            (p.toward ? rm.gpus_crossing[d.toward][r] : 0);
-          if (c == 0) continue;
-          if (row == 0) row = lp.add_row(GLP_UP, 0, bw * d_ms);
           lp.put(row, p.column + static_cast<int>(o), c * p.mb);
         }
       }
-      if (row == 0) continue;
       lp.put(row, s_hi, -bw);
       if (s_lo != 0) lp.put(row, s_lo, bw);
     }
@@ -272,6 +314,13 @@ LpLayer lp_layer(const Workload& w, const Vitality& v, const RouteModel& rm,
     }
   }
   out.windows = windows.size();
+  if (binding_rows == 0) {
+    // Every tensor may be off the device for all of its periods, moving within compute time
+    // alone: the optimum has no stall, no recompute.
+    out.status = "optimal: no bandwidth constraint can bind";
+    out.bound_ns = v.ideal_ns;
+    return out;
+  }
   out.rows = lp.rows.size();
   out.columns = lp.cols.size();
   out.nonzeros = lp.nonzeros();
@@ -300,6 +349,7 @@ LpLayer lp_layer(const Workload& w, const Vitality& v, const RouteModel& rm,
   glp_init_smcp(&parm);
   parm.msg_lev = GLP_MSG_OFF;
   parm.presolve = GLP_ON;
+  parm.meth = GLP_DUALP;
   parm.tm_lim = static_cast<int>(options.lp_time_limit_s * 1000);
   const int ret = glp_simplex(prob.get(), &parm);
   const int status = ret == 0 ? glp_get_status(prob.get()) : GLP_UNDEF;

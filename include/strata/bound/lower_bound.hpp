@@ -36,6 +36,9 @@ struct BoundOptions {
   bool use_lp = true;           ///< layer 3 on (false: layers 1-2 only)
   std::size_t max_lp_nonzeros = 4'000'000;  ///< above this the LP is skipped, not attempted
   double lp_time_limit_s = 10;              ///< GLPK's simplex time limit
+  /// capacity rows of the LP: the kernel with the most excess in each of this many equal
+  /// stretches of the iteration
+  std::size_t lp_capacity_kernels = 128;
 };
 
 /// @brief Layer 2's result: the kernel where it binds and what binds there.
