@@ -17,6 +17,7 @@ LowerBound compute_lower_bound(const Workload& w, const Vitality& v, const Machi
   b.machine = m.name;
   b.gpu_count = options.gpu_count;
   b.compute_ns = v.ideal_ns;
+  b.fits = v.peak_live_bytes <= rm.device_capacity_bytes;
   for (std::uint32_t i = 0; i < options.gpu_count && b.feasible; ++i) {
     const std::string shortfall = sim::working_set_shortfall(w, m, options.gpu + i);
     if (!shortfall.empty()) {

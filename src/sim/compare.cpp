@@ -60,13 +60,12 @@ std::uint64_t bytes_from_device(const Report& r) {
 
 std::string comparison_to_text(const Comparison& c) {
   const std::vector<std::string> header = {
-      "policy",         "iteration",    "/ bound",     "of ideal", "feasible",
-      "stall:prefetch", "stall:faults", "stall:evict", "fetched",  "evicted",
-      "faults"};
+      "policy",       "iteration",   "/ bound", "of ideal", "feasible", "stall:prefetch",
+      "stall:faults", "stall:evict", "fetched", "evicted",  "faults"};
   const auto of_bound = [&](const Report& r) {
     if (!c.lower_bound_ns || *c.lower_bound_ns <= 0) return std::string("-");
-    return fmt::format("{:.3f}", static_cast<double>(r.iteration_ns) /
-                                     static_cast<double>(*c.lower_bound_ns));
+    return fmt::format(
+        "{:.3f}", static_cast<double>(r.iteration_ns) / static_cast<double>(*c.lower_bound_ns));
   };
   std::vector<std::vector<std::string>> rows;
   for (const Report& r : c.rows) {
@@ -78,11 +77,10 @@ std::string comparison_to_text(const Comparison& c) {
       continue;
     }
     rows.push_back({r.policy, format_ns(r.iteration_ns), of_bound(r),
-                    fmt::format("{:.4f}", r.fraction_of_ideal),
-                    "yes", format_ns(r.stall.waiting_for_prefetch_ns),
-                    format_ns(r.stall.demand_fetch_ns), format_ns(r.stall.eviction_backpressure_ns),
-                    format_bytes(bytes_to_device(r)), format_bytes(bytes_from_device(r)),
-                    format_count(r.demand_fetches)});
+                    fmt::format("{:.4f}", r.fraction_of_ideal), "yes",
+                    format_ns(r.stall.waiting_for_prefetch_ns), format_ns(r.stall.demand_fetch_ns),
+                    format_ns(r.stall.eviction_backpressure_ns), format_bytes(bytes_to_device(r)),
+                    format_bytes(bytes_from_device(r)), format_count(r.demand_fetches)});
   }
   std::vector<std::size_t> width(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -101,11 +99,12 @@ std::string comparison_to_text(const Comparison& c) {
   std::string out = fmt::format("workload  {}\nmachine   {}\nideal     {} per iteration\n",
                                 c.workload, c.machine, format_ns(c.ideal_ns));
   out += c.lower_bound_ns
-             ? fmt::format("bound     {} per iteration (no policy can be faster; ideal / bound "
-                           "= {:.4f})\n\n",
-                           format_ns(*c.lower_bound_ns),
-                           static_cast<double>(c.ideal_ns) /
-                               static_cast<double>(std::max<std::int64_t>(1, *c.lower_bound_ns)))
+             ? fmt::format(
+                   "bound     {} per iteration (no policy can be faster; ideal / bound "
+                   "= {:.4f})\n\n",
+                   format_ns(*c.lower_bound_ns),
+                   static_cast<double>(c.ideal_ns) /
+                       static_cast<double>(std::max<std::int64_t>(1, *c.lower_bound_ns)))
              : std::string("bound     - (not computed)\n\n");
   out += line(header);
   for (const auto& row : rows) out += line(row);
@@ -136,10 +135,10 @@ std::string comparison_to_json(const Comparison& c) {
     if (r.feasible) {
       row["iteration_ns"] = r.iteration_ns;
       row["fraction_of_ideal"] = r.fraction_of_ideal;
-      row["of_bound"] = c.lower_bound_ns && *c.lower_bound_ns > 0
-                            ? json(static_cast<double>(r.iteration_ns) /
-                                   static_cast<double>(*c.lower_bound_ns))
-                            : json(nullptr);
+      row["of_bound"] =
+          c.lower_bound_ns && *c.lower_bound_ns > 0
+              ? json(static_cast<double>(r.iteration_ns) / static_cast<double>(*c.lower_bound_ns))
+              : json(nullptr);
       row["stall"] = {{"waiting_for_prefetch_ns", r.stall.waiting_for_prefetch_ns},
                       {"demand_fetch_ns", r.stall.demand_fetch_ns},
                       {"eviction_backpressure_ns", r.stall.eviction_backpressure_ns},

@@ -71,6 +71,8 @@ struct LowerBound {
   /// false when some kernel's own working set exceeds the device: no policy can run it
   bool feasible = true;
   std::string infeasible_reason;
+  /// every kernel's live bytes fit the device: no tensor need ever leave it
+  bool fits = true;
   std::int64_t compute_ns = 0;      ///< layer 1
   CapacityLayer capacity;           ///< layer 2
   LpLayer lp;                       ///< layer 3

@@ -34,7 +34,7 @@ struct Comparison {
   /// the lower bound on any policy's iteration (bound/lower_bound.hpp); nullopt when not
   /// computed or when no policy can run the workload
   std::optional<std::int64_t> lower_bound_ns;
-  std::vector<Report> rows;   ///< one per policy, in the order given
+  std::vector<Report> rows;  ///< one per policy, in the order given
 };
 
 /// @brief Runs every spec of `policies` on `pool` (run_policy_spec each).
@@ -55,8 +55,9 @@ std::string comparison_to_text(const Comparison& c);
 
 /// @brief `{"results": [{"policy", "iteration_ns", "fraction_of_ideal", "feasible", "reason",
 /// "ideal_ns", "stall": {...}, "bytes_to_device", "bytes_from_device", "demand_fetches",
-/// "demand_fetch_bytes", "lower_bound_ns", "of_bound"}, ...]}` (of_bound = iteration / bound); times and fraction are null and reason a string when
-/// infeasible, reason null when feasible. Schema: docs/compare.md.
+/// "demand_fetch_bytes", "lower_bound_ns", "of_bound"}, ...]}` (of_bound = iteration / bound);
+/// times and fraction are null and reason a string when infeasible, reason null when feasible.
+/// Schema: docs/compare.md.
 std::string comparison_to_json(const Comparison& c);
 
 }  // namespace strata::sim
