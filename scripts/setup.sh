@@ -16,6 +16,7 @@ packages=(
   libbenchmark-dev      # micro-benchmarks in bench/
   liburing-dev          # io_uring: the runtime's SSD byte store (src/rt)
   libxxhash-dev         # XXH3 checksums in the runtime's tests and benchmarks
+  libglpk-dev           # GLPK: the lower bound's linear-programming relaxation (src/bound)
   fio                   # bench/byte_store_vs_fio.sh compares the byte store with fio
   # code style
   clang-format clang-tidy

@@ -60,22 +60,27 @@ std::uint64_t bytes_from_device(const Report& r) {
 
 std::string comparison_to_text(const Comparison& c) {
   const std::vector<std::string> header = {
-      "policy",       "iteration",   "of ideal", "feasible", "stall:prefetch",
-      "stall:faults", "stall:evict", "fetched",  "evicted",  "faults"};
+      "policy",       "iteration",   "/ bound", "of ideal", "feasible", "stall:prefetch",
+      "stall:faults", "stall:evict", "fetched", "evicted",  "faults"};
+  const auto of_bound = [&](const Report& r) {
+    if (!c.lower_bound_ns || *c.lower_bound_ns <= 0) return std::string("-");
+    return fmt::format(
+        "{:.3f}", static_cast<double>(r.iteration_ns) / static_cast<double>(*c.lower_bound_ns));
+  };
   std::vector<std::vector<std::string>> rows;
   for (const Report& r : c.rows) {
     if (!r.feasible) {
       std::vector<std::string> row(header.size(), "-");
       row[0] = r.policy;
-      row[3] = "no";
+      row[4] = "no";
       rows.push_back(std::move(row));
       continue;
     }
-    rows.push_back({r.policy, format_ns(r.iteration_ns), fmt::format("{:.4f}", r.fraction_of_ideal),
-                    "yes", format_ns(r.stall.waiting_for_prefetch_ns),
-                    format_ns(r.stall.demand_fetch_ns), format_ns(r.stall.eviction_backpressure_ns),
-                    format_bytes(bytes_to_device(r)), format_bytes(bytes_from_device(r)),
-                    format_count(r.demand_fetches)});
+    rows.push_back({r.policy, format_ns(r.iteration_ns), of_bound(r),
+                    fmt::format("{:.4f}", r.fraction_of_ideal), "yes",
+                    format_ns(r.stall.waiting_for_prefetch_ns), format_ns(r.stall.demand_fetch_ns),
+                    format_ns(r.stall.eviction_backpressure_ns), format_bytes(bytes_to_device(r)),
+                    format_bytes(bytes_from_device(r)), format_count(r.demand_fetches)});
   }
   std::vector<std::size_t> width(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -91,8 +96,16 @@ std::string comparison_to_text(const Comparison& c) {
     }
     return out + "\n";
   };
-  std::string out = fmt::format("workload  {}\nmachine   {}\nideal     {} per iteration\n\n",
+  std::string out = fmt::format("workload  {}\nmachine   {}\nideal     {} per iteration\n",
                                 c.workload, c.machine, format_ns(c.ideal_ns));
+  out += c.lower_bound_ns
+             ? fmt::format(
+                   "bound     {} per iteration (no policy can be faster; ideal / bound "
+                   "= {:.4f})\n\n",
+                   format_ns(*c.lower_bound_ns),
+                   static_cast<double>(c.ideal_ns) /
+                       static_cast<double>(std::max<std::int64_t>(1, *c.lower_bound_ns)))
+             : std::string("bound     - (not computed)\n\n");
   out += line(header);
   for (const auto& row : rows) out += line(row);
   bool any_infeasible = false;
@@ -103,7 +116,8 @@ std::string comparison_to_text(const Comparison& c) {
     out += fmt::format("  {}: {}\n", r.policy, r.infeasible_reason);
   }
   out +=
-      "\nstalls are the steady-state iteration's waits (prefetch in flight, demand faults, "
+      "\n/ bound is the iteration over the lower bound (`strata bound`, docs/bound.md);\n"
+      "stalls are the steady-state iteration's waits (prefetch in flight, demand faults, "
       "eviction backpressure);\nfetched/evicted are bytes moved toward/away from the GPU; faults "
       "are demand fetches.\n";
   return out;
@@ -116,10 +130,15 @@ std::string comparison_to_json(const Comparison& c) {
     json row = {{"policy", r.policy},
                 {"feasible", r.feasible},
                 {"reason", r.feasible ? json(nullptr) : json(r.infeasible_reason)},
-                {"ideal_ns", r.ideal_ns}};
+                {"ideal_ns", r.ideal_ns},
+                {"lower_bound_ns", c.lower_bound_ns ? json(*c.lower_bound_ns) : json(nullptr)}};
     if (r.feasible) {
       row["iteration_ns"] = r.iteration_ns;
       row["fraction_of_ideal"] = r.fraction_of_ideal;
+      row["of_bound"] =
+          c.lower_bound_ns && *c.lower_bound_ns > 0
+              ? json(static_cast<double>(r.iteration_ns) / static_cast<double>(*c.lower_bound_ns))
+              : json(nullptr);
       row["stall"] = {{"waiting_for_prefetch_ns", r.stall.waiting_for_prefetch_ns},
                       {"demand_fetch_ns", r.stall.demand_fetch_ns},
                       {"eviction_backpressure_ns", r.stall.eviction_backpressure_ns},
@@ -131,6 +150,7 @@ std::string comparison_to_json(const Comparison& c) {
     } else {
       row["iteration_ns"] = nullptr;
       row["fraction_of_ideal"] = nullptr;
+      row["of_bound"] = nullptr;
       row["stall"] = nullptr;
       row["bytes_to_device"] = nullptr;
       row["bytes_from_device"] = nullptr;

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "strata/analysis/vitality.hpp"
+#include "strata/bound/lower_bound.hpp"
 #include "strata/core/error.hpp"
 #include "strata/core/thread_pool.hpp"
 #include "strata/sim/compare.hpp"
@@ -18,6 +19,7 @@ void add_compare(CLI::App& app, const Paths& paths) {
     std::uint32_t gpus = 1;
     std::uint32_t jobs = 0;
     bool json = false;
+    bool no_bound = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -37,6 +39,8 @@ void add_compare(CLI::App& app, const Paths& paths) {
   cmd->add_option("--jobs,-j", args->jobs,
                   "policies simulated at once (default 0: one per hardware thread)")
       ->capture_default_str();
+  cmd->add_flag("--no-bound", args->no_bound,
+                "do not compute the lower bound (`strata bound`) shown next to every row");
   cmd->add_flag("--json", args->json,
                 "print {\"results\": [...]}, one object per policy (schema: docs/compare.md)");
   cmd->footer(
@@ -63,6 +67,13 @@ void add_compare(CLI::App& app, const Paths& paths) {
     sim::Comparison c = sim::compare_policies(loaded.workload, vitality, loaded.machine,
                                               policies.specs, options, pool);
     for (std::size_t i = 0; i < c.rows.size(); ++i) c.rows[i].policy = policies.labels[i];
+    if (!args->no_bound) {
+      bound::BoundOptions bo;
+      bo.gpu_count = args->gpus;
+      const bound::LowerBound b =
+          bound::compute_lower_bound(loaded.workload, vitality, loaded.machine, bo);
+      if (b.feasible) c.lower_bound_ns = b.lower_bound_ns;
+    }
     std::cout << (args->json ? sim::comparison_to_json(c) : sim::comparison_to_text(c));
   });
 }

@@ -9,6 +9,7 @@ void add_machine(CLI::App& app, const Paths& paths);
 void add_models(CLI::App& app);
 void add_sim(CLI::App& app, const Paths& paths);
 void add_compare(CLI::App& app, const Paths& paths);
+void add_bound(CLI::App& app, const Paths& paths);
 void add_sweep(CLI::App& app, const Paths& paths);
 void add_run(CLI::App& app, const Paths& paths);
 }  // namespace strata::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cli::add_models(app);
   cli::add_sim(app, paths);
   cli::add_compare(app, paths);
+  cli::add_bound(app, paths);
   cli::add_sweep(app, paths);
   cli::add_run(app, paths);
   try {

@@ -7,6 +7,7 @@
 /// A policy that throws while being made, planning or simulating (Unsupported, InvalidInput, a
 /// bug) becomes an infeasible row whose reason is the error, so one policy cannot sink the rest.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,10 @@ struct Comparison {
   std::string workload;
   std::string machine;
   std::int64_t ideal_ns = 0;  ///< sum of kernel durations
-  std::vector<Report> rows;   ///< one per policy, in the order given
+  /// the lower bound on any policy's iteration (bound/lower_bound.hpp); nullopt when not
+  /// computed or when no policy can run the workload
+  std::optional<std::int64_t> lower_bound_ns;
+  std::vector<Report> rows;  ///< one per policy, in the order given
 };
 
 /// @brief Runs every spec of `policies` on `pool` (run_policy_spec each).
@@ -43,15 +47,17 @@ std::uint64_t bytes_to_device(const Report& r);
 /// @brief Bytes moved away from the device (evictions) in the steady-state iteration.
 std::uint64_t bytes_from_device(const Report& r);
 
-/// @brief A table, one row per policy: iteration time, fraction of ideal, feasible, the stall
+/// @brief A table, one row per policy: iteration time, its ratio to the lower bound (when
+/// known), fraction of ideal, feasible, the stall
 /// breakdown, bytes fetched and evicted, demand fetches (faults). An infeasible row shows "-"
 /// and its reason is listed below the table.
 std::string comparison_to_text(const Comparison& c);
 
 /// @brief `{"results": [{"policy", "iteration_ns", "fraction_of_ideal", "feasible", "reason",
 /// "ideal_ns", "stall": {...}, "bytes_to_device", "bytes_from_device", "demand_fetches",
-/// "demand_fetch_bytes"}, ...]}`; times and fraction are null and reason a string when
-/// infeasible, reason null when feasible. Schema: docs/compare.md.
+/// "demand_fetch_bytes", "lower_bound_ns", "of_bound"}, ...]}` (of_bound = iteration / bound);
+/// times and fraction are null and reason a string when infeasible, reason null when feasible.
+/// Schema: docs/compare.md.
 std::string comparison_to_json(const Comparison& c);
 
 }  // namespace strata::sim
