@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "strata/core/error.hpp"
+#include "strata/workload/scale.hpp"
+#include "support/workload_builder.hpp"
 
 namespace strata {
 namespace {
@@ -34,6 +36,34 @@ TEST(Workload, ProducersAndIdeal) {
   Workload w = two_kernels();
   EXPECT_EQ(producers(w), (std::vector<KernelId>{kNoKernel, 0}));
   EXPECT_EQ(ideal_ns(w), 15);
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+TEST(ScaleWorkload, DividesSizesUpAndTimesToNearest) {
+  test::WorkloadBuilder b;
+  const TensorId w = b.tensor(4096, true);
+  const TensorId a = b.tensor(4097);
+  b.kernel(1'000, {w}, {a}, 100);
+  b.kernel(15, {a}, {});
+  const Workload in = b.done();
+  const Workload out = scale_workload(in, 4);
+  EXPECT_EQ(out.tensors[0].bytes, 1024u);
+  EXPECT_EQ(out.tensors[1].bytes, 1025u);  // rounded up
+  EXPECT_EQ(out.kernels[0].duration_ns, 250);
+  EXPECT_EQ(out.kernels[1].duration_ns, 4);  // 3.75 to the nearest
+  EXPECT_EQ(out.kernels[0].workspace_bytes, 25u);
+  EXPECT_EQ(out.name, "hand-built /4");
+  const Workload slower = scale_workload(in, 4, 2);
+  EXPECT_EQ(slower.tensors[1].bytes, 1025u);
+  EXPECT_EQ(slower.kernels[0].duration_ns, 500);
+  EXPECT_EQ(slower.name, "hand-built /4 time /2");
+  EXPECT_EQ(scale_workload(in, 1), in);
+  EXPECT_THROW(scale_workload(in, 0), InvalidInput);
 }
 
 }  // namespace

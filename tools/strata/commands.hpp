@@ -11,4 +11,5 @@ void add_sim(CLI::App& app, const Paths& paths);
 void add_compare(CLI::App& app, const Paths& paths);
 void add_bound(CLI::App& app, const Paths& paths);
 void add_sweep(CLI::App& app, const Paths& paths);
+void add_run(CLI::App& app, const Paths& paths);
 }  // namespace strata::cli

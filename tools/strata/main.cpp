@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::add_compare(app, paths);
   cli::add_bound(app, paths);
   cli::add_sweep(app, paths);
+  cli::add_run(app, paths);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

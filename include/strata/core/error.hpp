@@ -40,6 +40,12 @@ class Unsupported : public Error {
   using Error::Error;
 };
 
+/// @brief A run stopped because its caller asked it to (a stop token, Executor::cancel()).
+class Cancelled : public Error {
+ public:
+  using Error::Error;
+};
+
 /// @brief Raised by STRATA_EXPECTS: a broken internal invariant (a bug), with file and line.
 class InternalError : public Error {
  public:
