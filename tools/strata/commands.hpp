@@ -10,4 +10,5 @@ void add_models(CLI::App& app);
 void add_sim(CLI::App& app, const Paths& paths);
 void add_compare(CLI::App& app, const Paths& paths);
 void add_sweep(CLI::App& app, const Paths& paths);
+void add_bench(CLI::App& app);
 }  // namespace strata::cli

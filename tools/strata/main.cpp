@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   cli::add_sim(app, paths);
   cli::add_compare(app, paths);
   cli::add_sweep(app, paths);
+  cli::add_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
