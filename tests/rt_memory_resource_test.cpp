@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,18 +14,35 @@
 #include "strata/rt/best_fit.hpp"
 #include "strata/rt/host_arena.hpp"
 #include "strata/rt/pinned_host.hpp"
+#ifdef STRATA_HAVE_CUDA
+#include <cuda_runtime_api.h>
+
+#include "strata/rt/cuda/cuda_arena.hpp"
+#include "strata/rt/cuda/cuda_device.hpp"
+#include "strata/rt/cuda/cuda_pinned_host.hpp"
+#endif
 
 namespace strata::rt {
 namespace {
 
 constexpr std::uint64_t kMiB = 1ULL << 20;
 
-struct HostArenaFactory {
+// A factory makes the resource, says why it cannot (nullopt: it can), and writes and reads its
+// memory: host resources directly, device memory through the CUDA runtime.
+struct HostMemoryAccess {
+  static std::optional<std::string> unavailable() { return std::nullopt; }
+  static void fill(std::byte* p, std::byte value, std::uint64_t bytes) {
+    std::memset(p, static_cast<int>(value), bytes);
+  }
+  static std::byte at(const std::byte* p) { return *p; }
+};
+
+struct HostArenaFactory : HostMemoryAccess {
   static std::unique_ptr<MemoryResource> make(std::uint64_t capacity_bytes) {
     return std::make_unique<HostArena>(HostArenaOptions{capacity_bytes, "test arena"});
   }
 };
-struct PinnedHostFactory {
+struct PinnedHostFactory : HostMemoryAccess {
   static std::unique_ptr<MemoryResource> make(std::uint64_t capacity_bytes) {
     PinnedHostOptions o;
     o.capacity_bytes = capacity_bytes;
@@ -33,8 +51,39 @@ struct PinnedHostFactory {
   }
 };
 
+#ifdef STRATA_HAVE_CUDA
+struct CudaArenaFactory {
+  static std::optional<std::string> unavailable() { return cuda::unavailable_reason(); }
+  static std::unique_ptr<MemoryResource> make(std::uint64_t capacity_bytes) {
+    return std::make_unique<cuda::CudaArena>(
+        cuda::CudaArenaOptions{.capacity_bytes = capacity_bytes, .name = "test cuda arena"});
+  }
+  // Tests may synchronise; the runtime's code paths may not (docs/runtime.md).
+  static void fill(std::byte* p, std::byte value, std::uint64_t bytes) {
+    ASSERT_EQ(cudaMemset(p, static_cast<int>(value), bytes), cudaSuccess);
+  }
+  static std::byte at(const std::byte* p) {
+    std::byte b{};
+    EXPECT_EQ(cudaMemcpy(&b, p, 1, cudaMemcpyDeviceToHost), cudaSuccess);
+    return b;
+  }
+};
+struct CudaPinnedHostFactory : HostMemoryAccess {
+  static std::optional<std::string> unavailable() { return cuda::unavailable_reason(); }
+  static std::unique_ptr<MemoryResource> make(std::uint64_t capacity_bytes) {
+    return std::make_unique<cuda::CudaPinnedHost>(
+        cuda::CudaPinnedHostOptions{.capacity_bytes = capacity_bytes, .name = "test cuda pinned"});
+  }
+};
+#endif
+
 template <typename Factory>
-class RtMemoryResourceContract : public ::testing::Test {};
+class RtMemoryResourceContract : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto why = Factory::unavailable()) GTEST_SKIP() << "no GPU: " << *why;
+  }
+};
 TYPED_TEST_SUITE_P(RtMemoryResourceContract);
 
 TYPED_TEST_P(RtMemoryResourceContract, AllocationsAreWritableAlignedAndDisjoint) {
@@ -46,14 +95,14 @@ TYPED_TEST_P(RtMemoryResourceContract, AllocationsAreWritableAlignedAndDisjoint)
       auto* p = static_cast<std::byte*>(r->allocate(s, align));
       ASSERT_NE(p, nullptr);
       EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % align, 0u) << s << " " << align;
-      std::memset(p, static_cast<int>(blocks.size() + 1), s);
+      TypeParam::fill(p, static_cast<std::byte>(blocks.size() + 1), s);
       blocks.emplace_back(p, s);
     }
   }
   for (std::size_t i = 0; i < blocks.size(); ++i) {  // nothing overwrote anything
     const auto [p, s] = blocks[i];
-    EXPECT_EQ(p[0], static_cast<std::byte>(i + 1));
-    EXPECT_EQ(p[s - 1], static_cast<std::byte>(i + 1));
+    EXPECT_EQ(TypeParam::at(p), static_cast<std::byte>(i + 1));
+    EXPECT_EQ(TypeParam::at(p + s - 1), static_cast<std::byte>(i + 1));
     for (std::size_t j = i + 1; j < blocks.size(); ++j) {
       const auto [q, t] = blocks[j];
       EXPECT_TRUE(p + s <= q || q + t <= p) << "blocks " << i << " and " << j << " overlap";
@@ -119,9 +168,9 @@ TYPED_TEST_P(RtMemoryResourceContract, RandomChurnKeepsContentsAndAccounts) {
     if (!live.empty() && rng() % 3 == 0) {
       const std::size_t i = rng() % live.size();
       const Block b = live[i];
-      EXPECT_EQ(b.p[0], b.fill);
-      EXPECT_EQ(b.p[b.bytes / 2], b.fill);
-      EXPECT_EQ(b.p[b.bytes - 1], b.fill);
+      EXPECT_EQ(TypeParam::at(b.p), b.fill);
+      EXPECT_EQ(TypeParam::at(b.p + b.bytes / 2), b.fill);
+      EXPECT_EQ(TypeParam::at(b.p + b.bytes - 1), b.fill);
       r->deallocate(b.p, b.bytes);
       live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
       continue;
@@ -130,7 +179,7 @@ TYPED_TEST_P(RtMemoryResourceContract, RandomChurnKeepsContentsAndAccounts) {
     try {
       auto* p = static_cast<std::byte*>(r->allocate(bytes));
       const auto fill = static_cast<std::byte>(rng() % 251 + 1);
-      std::memset(p, static_cast<int>(fill), bytes);
+      TypeParam::fill(p, fill, bytes);
       live.push_back({p, bytes, fill});
     } catch (const OutOfMemory&) {
       ++ooms;
@@ -152,7 +201,12 @@ REGISTER_TYPED_TEST_SUITE_P(RtMemoryResourceContract, AllocationsAreWritableAlig
                             ZeroBytesGiveNullAndNullIsIgnored, BadAlignmentIsInvalidInput,
                             BeyondCapacityIsOutOfMemoryNamingSizesAndChangesNothing,
                             RandomChurnKeepsContentsAndAccounts);
+#ifdef STRATA_HAVE_CUDA
+using Resources =
+    ::testing::Types<HostArenaFactory, PinnedHostFactory, CudaArenaFactory, CudaPinnedHostFactory>;
+#else
 using Resources = ::testing::Types<HostArenaFactory, PinnedHostFactory>;
+#endif
 INSTANTIATE_TYPED_TEST_SUITE_P(Rt, RtMemoryResourceContract, Resources);
 
 TEST(RtBestFit, PicksTheSmallestBlockThatFitsAndCoalesces) {

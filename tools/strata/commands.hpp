@@ -12,4 +12,5 @@ void add_compare(CLI::App& app, const Paths& paths);
 void add_bound(CLI::App& app, const Paths& paths);
 void add_sweep(CLI::App& app, const Paths& paths);
 void add_run(CLI::App& app, const Paths& paths);
+void add_bench(CLI::App& app);
 }  // namespace strata::cli

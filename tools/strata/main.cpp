@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   cli::add_bound(app, paths);
   cli::add_sweep(app, paths);
   cli::add_run(app, paths);
+  cli::add_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
