@@ -22,7 +22,10 @@ Plan build_plan(const Workload& w, std::span<const Movement> moves, std::string 
     STRATA_EXPECTS(m->last_use < n && m->evict_after >= m->last_use &&
                        m->prefetch > m->evict_after && m->prefetch <= m->next_use,
                    "movement out of order");
-    if (m->evict) plan.kernels[m->evict_after % n].after.push_back(Action::evict(m->tensor, m->to));
+    if (m->recompute)
+      plan.kernels[m->evict_after % n].after.push_back(Action::release(m->tensor));
+    else if (m->evict)
+      plan.kernels[m->evict_after % n].after.push_back(Action::evict(m->tensor, m->to));
   }
   // Prefetches: soonest next use first.
   std::stable_sort(order.begin(), order.end(), [](const Movement* x, const Movement* y) {
@@ -30,10 +33,14 @@ Plan build_plan(const Workload& w, std::span<const Movement> moves, std::string 
     return x->tensor < y->tensor;
   });
   for (const Movement* m : order) {
+    if (m->recompute) continue;
     plan.kernels[m->prefetch % n].before.push_back(Action::prefetch(m->tensor));
     if (m->evict && m->evict_after < n && m->prefetch >= n && w.tensors[m->tensor].persistent)
       plan.initial[m->tensor] = m->to;
   }
+  // Recomputes: after the slot's prefetches, soonest next use first (all run before it).
+  for (const Movement* m : order)
+    if (m->recompute) plan.kernels[m->prefetch % n].before.push_back(Action::recompute(m->tensor));
   return plan;
 }
 

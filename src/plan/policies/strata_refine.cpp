@@ -61,8 +61,17 @@ bool better(const sim::Report& a, const sim::Report& b) {
 
 std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
                                          const std::vector<Movement>& moves,
-                                         const std::vector<Stall>& stalls, const StrataOptions& o) {
+                                         const std::vector<Stall>& stalls, const StrataOptions& o,
+                                         const RecomputeRule* rule) {
   const std::size_t n = w.kernels.size();
+  std::optional<ResidencyBook> book;
+  if (rule) book.emplace(moves, *rule, w.tensors.size(), n);
+  // Whether period (a, next) of t may be recomputed at a cost below `wait_ns`.
+  auto recomputable = [&](TensorId t, std::size_t a, std::size_t next, std::int64_t wait_ns) {
+    return rule && rule->allowed(t, a, next) && rule->cost_ns(t) < wait_ns &&
+           book->can_be_out(t, a, next) && book->sources_resident(rule->sources(t), next);
+  };
+  std::vector<Repair> recomp;  // tried first
   // Active movements by (tensor, next use in the iteration).
   std::map<std::pair<TensorId, std::size_t>, std::size_t> by_use;
   std::map<std::pair<TensorId, std::size_t>, std::size_t> by_last;
@@ -80,6 +89,12 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       const auto it = by_use.find({st.tensor, k});
       if (it != by_use.end()) {
         const Movement& mv = moves[it->second];
+        if (mv.recompute) {
+          out.push_back({RepairKind::drop_movement, it->second, 0, {}});
+          continue;
+        }
+        if (recomputable(mv.tensor, mv.last_use, mv.next_use, st.wait_ns))
+          recomp.push_back({RepairKind::recompute, it->second, 0, {}});
         const double target =
             static_cast<double>(start_of(v, mv.prefetch)) - 1.5 * static_cast<double>(st.wait_ns);
         const std::size_t s = slot_before(v, mv.prefetch, mv.evict_after + 1, target);
@@ -94,6 +109,9 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       if (!prev) continue;
       const std::size_t next = k > *prev ? k : k + n;
       if (next < *prev + 2) continue;
+      if (recomputable(st.tensor, *prev, next, st.wait_ns))
+        recomp.push_back({RepairKind::add_recompute, 0, 0,
+                          recompute_movement(st.tensor, w.tensors[st.tensor].bytes, *prev, next)});
       Movement add;
       add.tensor = st.tensor;
       add.bytes = w.tensors[st.tensor].bytes;
@@ -106,6 +124,29 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       add.prefetch = slot_before(v, next, *prev + 1, static_cast<double>(start_of(v, next)) - lead);
       out.push_back({RepairKind::add_prefetch, 0, 0, add});
       continue;
+    }
+    // Backpressure: evictions k waited for, or that competed with them, become recomputes where
+    // the producer takes less than the wait; else one more idle tensor is recomputed.
+    if (rule) {
+      for (const std::vector<TensorId>* list : {&st.evicting, &st.competing})
+        for (TensorId t : *list)
+          for (std::size_t i = 0; i < moves.size(); ++i) {
+            const Movement& mv = moves[i];
+            if (mv.active && mv.evict && !mv.recompute && mv.tensor == t && mv.last_use < k &&
+                k < mv.next_use && recomputable(t, mv.last_use, mv.next_use, st.wait_ns))
+              recomp.push_back({RepairKind::recompute, i, 0, {}});
+          }
+      std::optional<Movement> more;
+      for (const Tensor& t : w.tensors) {
+        if (t.persistent) continue;
+        for (const InactivePeriod& ip : v.tensors[t.id].inactive) {
+          if (!(ip.after < k && k < ip.before) || by_last.count({t.id, ip.after})) continue;
+          if (more && ip.before <= more->next_use) continue;
+          if (recomputable(t.id, ip.after, ip.before, st.wait_ns))
+            more = recompute_movement(t.id, t.bytes, ip.after, ip.before);
+        }
+      }
+      if (more) recomp.push_back({RepairKind::add_recompute, 0, 0, *more});
     }
     // Backpressure: evictions that shared the bus with the ones k waited for, and were not done
     // when k started, go after k instead (the simulator shares bandwidth fairly; the planner's
@@ -160,12 +201,16 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       }
   }
   std::vector<std::vector<Repair>> groups;
-  for (std::vector<Repair>* g : {&out, &defer, &second})
+  for (std::vector<Repair>* g : {&recomp, &out, &defer, &second})
     if (!g->empty()) groups.push_back(std::move(*g));
   return groups;
 }
 
 void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
+  if ((r.kind == RepairKind::earlier_prefetch || r.kind == RepairKind::defer_eviction ||
+       r.kind == RepairKind::other_tier) &&
+      moves[r.move].recompute)
+    return;  // a recompute has no transfer to move (a batch may hold both repairs)
   switch (r.kind) {
     // Repairs of one batch may touch one movement twice: keep it in order.
     case RepairKind::earlier_prefetch:
@@ -186,28 +231,34 @@ void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
       break;
     }
     case RepairKind::drop_movement: moves[r.move].active = false; break;
+    case RepairKind::recompute: {
+      Movement& mv = moves[r.move];
+      mv = recompute_movement(mv.tensor, mv.bytes, mv.last_use, mv.next_use);
+      break;
+    }
+    case RepairKind::add_recompute: moves.push_back(r.added); break;
   }
 }
 
-RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
-                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o) {
-  RefineResult res;
-  res.unrefined = simulate_moves(w, v, m, victims, moves);
-  res.simulations = 1;
-  res.best = res.unrefined;
-  auto done = [&] {
-    return res.simulations >= o.max_simulations ||
-           res.simulations * w.kernels.size() >= o.max_simulated_kernels ||
-           (res.best.feasible && res.best.fraction_of_ideal >= o.good_enough);
-  };
-  if (d.paths.empty() || !res.best.feasible) return res;
-  // Groups of repairs, tried in order: each group first as one batch, halved on rejection,
-  // then one by one; an accepted batch re-diagnoses and starts again from the first group.
-  std::vector<std::vector<Repair>> groups = propose(w, v, d, moves, diagnose(w, res.best), o);
+namespace {
+
+/// One local search from `moves` (simulated as `start`): repairs in groups, tried in order: each
+/// group first as one batch, halved on rejection, then one by one; an accepted batch
+/// re-diagnoses and starts again from the first group. Returns the best report; `moves` becomes
+/// its movements. Counts into `res`; stops when `done()`.
+template <typename Done>
+sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
+                         const DeviceView& d, const Policy& victims, std::vector<Movement>& moves,
+                         sim::Report start, const StrataOptions& o, const RecomputeRule* rule,
+                         RefineResult& res, Done done) {
+  sim::Report best = std::move(start);
+  if (d.paths.empty() || !best.feasible) return best;
+  auto finished = [&] { return done() || best.fraction_of_ideal >= o.good_enough; };
+  std::vector<std::vector<Repair>> groups = propose(w, v, d, moves, diagnose(w, best), o, rule);
   std::size_t g = 0;
   std::size_t offset = 0;
   std::size_t batch = groups.empty() ? 0 : groups[0].size();
-  while (!done() && g < groups.size()) {
+  while (!finished() && g < groups.size()) {
     const std::vector<Repair>& repairs = groups[g];
     if (offset >= repairs.size()) {
       ++g;
@@ -218,14 +269,20 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, cons
     std::vector<Movement> trial = moves;
     const std::size_t end = std::min(repairs.size(), offset + batch);
     for (std::size_t i = offset; i < end; ++i) apply(trial, repairs[i], d);
-    sim::Report r = simulate_moves(w, v, m, victims, trial);
-    ++res.simulations;
-    res.repairs_tried += static_cast<std::uint32_t>(end - offset);
-    if (better(r, res.best)) {
+    // A batch that leaves a recompute without resident sources is rejected unsimulated.
+    const bool consistent =
+        !rule || recomputes_consistent(trial, *rule, w.tensors.size(), w.kernels.size());
+    sim::Report r;
+    if (consistent) {
+      r = simulate_moves(w, v, m, victims, trial);
+      ++res.simulations;
+      res.repairs_tried += static_cast<std::uint32_t>(end - offset);
+    }
+    if (consistent && better(r, best)) {
       res.repairs_kept += static_cast<std::uint32_t>(end - offset);
       moves = std::move(trial);
-      res.best = std::move(r);
-      groups = propose(w, v, d, moves, diagnose(w, res.best), o);
+      best = std::move(r);
+      groups = propose(w, v, d, moves, diagnose(w, best), o, rule);
       g = 0;
       offset = 0;
       batch = groups.empty() ? 0 : groups[0].size();
@@ -233,6 +290,45 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, cons
       batch = (batch + 1) / 2;
     } else {
       ++offset;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
+                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o,
+                    const RecomputeRule* rule, const std::vector<Movement>* alternative) {
+  RefineResult res;
+  auto done = [&] {
+    return res.simulations >= o.max_simulations ||
+           res.simulations * w.kernels.size() >= o.max_simulated_kernels;
+  };
+  // Up to two starting points (movements only; with recompute), the faster first. A search
+  // that ends with budget left continues from the other one: a recompute costs compute time
+  // that refinement of the other start may avoid altogether.
+  std::vector<Movement> other;
+  sim::Report other_report;
+  res.unrefined = simulate_moves(w, v, m, victims, moves);
+  res.simulations = 1;
+  if (alternative && !done()) {
+    other = *alternative;
+    other_report = simulate_moves(w, v, m, victims, other);
+    ++res.simulations;
+    if (better(other_report, res.unrefined)) {
+      std::swap(moves, other);
+      std::swap(res.unrefined, other_report);
+    }
+  }
+  res.best = local_search(w, v, m, d, victims, moves, res.unrefined, o, rule, res, done);
+  if (alternative && o.max_simulations >= 2 && !done() && other_report.feasible &&
+      !(res.best.feasible && res.best.fraction_of_ideal >= o.good_enough)) {
+    sim::Report r =
+        local_search(w, v, m, d, victims, other, std::move(other_report), o, rule, res, done);
+    if (better(r, res.best)) {
+      moves = std::move(other);
+      res.best = std::move(r);
     }
   }
   return res;

@@ -5,6 +5,7 @@
 
 #include "strata/core/error.hpp"
 #include "strata/sim/transfers.hpp"
+#include "strata_recompute.hpp"
 
 namespace strata::planner {
 
@@ -27,7 +28,8 @@ struct Period {
 
 class Sweep {
  public:
-  Sweep(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o)
+  Sweep(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o,
+        const RecomputeRule* rule)
       : w_(w),
         v_(v),
         d_(d),
@@ -36,7 +38,9 @@ class Sweep {
         timeline_(v.start_ns, v.ideal_ns, d.resource_bytes_per_s),
         mem_(v.live_bytes.begin(), v.live_bytes.end()),
         host_(n_, 0),
-        line_(static_cast<double>(d.capacity_bytes) * o.memory_fraction) {}
+        line_(static_cast<double>(d.capacity_bytes) * o.memory_fraction),
+        rule_(rule),
+        book_(w.tensors.size(), n_) {}
 
   Schedule run() {
     collect();
@@ -96,6 +100,7 @@ class Sweep {
         timeline_.latest_start(p.fetch_route, bytes * (1 + o_.prefetch_margin), pr.next,
                                std::max(ku, out_by) + 1, p.fetch_latency_ns);
     if (!start) return std::nullopt;
+    if (!book_.can_be_out(pr.tensor, pr.a, *start)) return std::nullopt;
     if (!host_room(p, pr.a + 1, pr.next, pr.bytes)) return std::nullopt;
     return Option{std::min(out_by, ku), *start};
   }
@@ -120,7 +125,31 @@ class Sweep {
     if (p.kind == TierKind::host)
       for (std::size_t j = pr.a + 1; j < pr.next; ++j) host_[j % n_] += pr.bytes;
     for (std::size_t j = opt.out_by; j < opt.prefetch; ++j) mem_[j % n_] -= pr.bytes;
+    book_.add_out(pr.tensor, pr.a, opt.prefetch);
     chosen_.push_back(std::move(c));
+  }
+
+  // Recompute instead of moving (Note [strata recompute]) where the rule allows it, it keeps
+  // every recompute's sources resident, and the producer takes at most recompute_max_cost of
+  // the tensor's uncontended transfer time on the fastest path.
+  bool try_recompute(std::size_t index) {
+    if (!rule_) return false;
+    const Period& pr = periods_[index];
+    if (!rule_->allowed(pr.tensor, pr.a, pr.next)) return false;
+    const double transfer_ns = static_cast<double>(pr.bytes) / d_.paths.front().fetch_bytes_per_ns;
+    if (static_cast<double>(rule_->cost_ns(pr.tensor)) > o_.recompute_max_cost * transfer_ns)
+      return false;
+    if (!book_.can_be_out(pr.tensor, pr.a, pr.next) ||
+        !book_.sources_resident(rule_->sources(pr.tensor), pr.next))
+      return false;
+    taken_[index] = true;
+    Chosen c;
+    c.move = recompute_movement(pr.tensor, pr.bytes, pr.a, pr.next);
+    c.out_by = pr.a + 1;
+    for (std::size_t j = pr.a + 1; j < pr.next; ++j) mem_[j] -= pr.bytes;
+    book_.add(c.move, *rule_);
+    chosen_.push_back(std::move(c));
+    return true;
   }
 
   // Step 2 at kernel k: farthest next use first, until k is under the line.
@@ -154,6 +183,7 @@ class Sweep {
       for (const Cand& c : cands) {
         if (!over(k)) return;
         if (taken_[c.index]) continue;
+        if (try_recompute(c.index)) continue;
         std::optional<Option> best;
         std::size_t best_path = 0;
         for (std::size_t pi = 0; pi < d_.paths.size(); ++pi) {
@@ -178,6 +208,7 @@ class Sweep {
     });
     for (std::size_t i : order) {
       Chosen& c = chosen_[i];
+      if (c.move.recompute) continue;
       const LowerPath& p = d_.paths[c.path];
       const double lead_ns = o_.max_lead * static_cast<double>(c.move.bytes) / p.fetch_bytes_per_ns;
       const auto need_ns = static_cast<double>(timeline_.start_ns(c.move.next_use));
@@ -207,6 +238,8 @@ class Sweep {
   std::vector<Period> periods_;
   std::vector<bool> taken_;
   std::vector<Chosen> chosen_;
+  const RecomputeRule* rule_;  ///< nullptr: move only
+  ResidencyBook book_;
 };
 
 }  // namespace
@@ -244,8 +277,8 @@ DeviceView device_view(const Machine& m, GpuId gpu) {
   return d;
 }
 
-Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d,
-                  const StrataOptions& o) {
+Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o,
+                  const RecomputeRule* rule) {
   if (d.paths.empty() || v.peak_live_bytes <= d.capacity_bytes) {
     Schedule s;
     for (std::uint64_t b : v.live_bytes)
@@ -255,10 +288,11 @@ Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d,
     if (v.peak_live_bytes <= d.capacity_bytes) s.kernels_over_line = 0;
     return s;
   }
-  return Sweep(w, v, d, o).run();
+  return Sweep(w, v, d, o, rule).run();
 }
 
-std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d) {
+std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d,
+                               const RecomputeRule* rule) {
   if (d.paths.empty()) return v.ideal_ns;
   // The most the device can evict per ns: the paths' rates, capped by any resource all cross.
   double rate = 0;
@@ -282,9 +316,21 @@ std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const Devic
     if (t.persistent && v.tensors[t.id].first_use != kNoKernel)
       later[v.tensors[t.id].first_use] += t.bytes;
   for (std::size_t k = n; k > 0; --k) later[k - 1] += later[k];
+  // Bytes that may leave by recompute: idle over k in a period the rule allows (difference array).
+  std::vector<std::int64_t> freeable(n + 1, 0);
+  if (rule)
+    for (const Tensor& t : w.tensors)
+      for (const InactivePeriod& ip : v.tensors[t.id].inactive)
+        if (!ip.wraps && rule->allowed(t.id, ip.after, ip.before)) {
+          freeable[ip.after + 1] += static_cast<std::int64_t>(t.bytes);
+          freeable[ip.before] -= static_cast<std::int64_t>(t.bytes);
+        }
+  std::int64_t freeable_k = 0;
   std::int64_t bound = v.ideal_ns;
   for (std::size_t k = 0; k < n; ++k) {
-    const std::uint64_t keep = d.capacity_bytes + later[k + 1];
+    freeable_k += freeable[k];
+    const std::uint64_t keep =
+        d.capacity_bytes + later[k + 1] + static_cast<std::uint64_t>(freeable_k);
     if (v.live_bytes[k] <= keep) continue;
     const double need_ns = static_cast<double>(v.live_bytes[k] - keep) / rate;
     const auto late = static_cast<std::int64_t>(std::ceil(need_ns)) - v.start_ns[k];

@@ -63,6 +63,12 @@ struct StrataOptions {
   std::uint64_t max_simulated_kernels = 60'000;
   /// Refinement stops early once the plan is this close to ideal (fraction of ideal).
   double good_enough = 0.999999;
+  /// Recompute cheap tensors instead of moving them (Note [strata recompute] in
+  /// src/plan/policies/strata_recompute.hpp; docs/planner.md). false: movements only.
+  bool recompute = true;
+  /// The sweep recomputes a period only if its producer takes at most this fraction of the
+  /// tensor's uncontended transfer time on the fastest path (refinement compares with stalls).
+  double recompute_max_cost = 1.0;
 };
 
 /// @brief What the planner decided and how refinement went, for tests, benches and docs.
@@ -70,6 +76,7 @@ struct StrataPlanStats {
   std::size_t periods = 0;            ///< inactive periods considered
   std::size_t evicted_to_host = 0;    ///< movements to host in the final plan
   std::size_t evicted_to_ssd = 0;     ///< movements to the SSD in the final plan
+  std::size_t recomputed = 0;         ///< periods recomputed instead of moved in the final plan
   std::size_t kernels_over_line = 0;  ///< kernels the sweep could not bring under the line
   std::uint32_t simulations = 0;      ///< simulator runs during refinement
   std::uint32_t repairs_tried = 0;    ///< repairs proposed and simulated (in batches)
