@@ -38,9 +38,20 @@ Plan build_plan(const Workload& w, std::span<const Movement> moves, std::string 
     if (m->evict && m->evict_after < n && m->prefetch >= n && w.tensors[m->tensor].persistent)
       plan.initial[m->tensor] = m->to;
   }
-  // Recomputes: after the slot's prefetches, soonest next use first (all run before it).
+  // Recomputes: after the slot's prefetches, in producer order (a recompute may read a tensor
+  // recomputed just before it).
+  std::vector<const Movement*> recomputes;
   for (const Movement* m : order)
-    if (m->recompute) plan.kernels[m->prefetch % n].before.push_back(Action::recompute(m->tensor));
+    if (m->recompute) recomputes.push_back(m);
+  if (!recomputes.empty()) {
+    const std::vector<KernelId> producer = producers(w);
+    std::stable_sort(recomputes.begin(), recomputes.end(),
+                     [&](const Movement* x, const Movement* y) {
+                       return producer[x->tensor] < producer[y->tensor];
+                     });
+    for (const Movement* m : recomputes)
+      plan.kernels[m->prefetch % n].before.push_back(Action::recompute(m->tensor));
+  }
   return plan;
 }
 

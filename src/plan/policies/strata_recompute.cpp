@@ -58,6 +58,13 @@ bool ResidencyBook::can_be_out(TensorId t, std::size_t from, std::size_t to) con
   return true;
 }
 
+std::size_t ResidencyBook::first_pin(TensorId t, std::size_t from, std::size_t to) const {
+  std::size_t first = to;
+  for (std::size_t s : pins_[t])
+    if (covers(from, to, s, n_)) first = std::min(first, from < s ? s : s + n_);
+  return first;
+}
+
 bool ResidencyBook::resident_at(TensorId t, std::size_t s) const {
   for (const auto& [from, to] : out_[t])
     if (covers(from, to, s % n_, n_)) return false;
@@ -78,21 +85,34 @@ void ResidencyBook::pin(std::span<const TensorId> sources, std::size_t s) {
 
 void ResidencyBook::add(const Movement& m, const RecomputeRule& rule) {
   if (m.recompute) {
-    add_out(m.tensor, m.evict_after, m.prefetch);
+    add_out(m.tensor, m.evict_after, m.prefetch - 1);
     pin(rule.sources(m.tensor), m.prefetch);
   } else if (m.evict) {
     add_out(m.tensor, m.evict_after, m.prefetch);
   }
 }
 
-Movement recompute_movement(TensorId t, std::uint64_t bytes, std::size_t a, std::size_t next) {
+void ResidencyBook::remove(const Movement& m, const RecomputeRule& rule) {
+  auto erase_one = [](auto& list, const auto& value) {
+    const auto it = std::find(list.begin(), list.end(), value);
+    if (it != list.end()) list.erase(it);
+  };
+  if (!m.recompute && !m.evict) return;
+  erase_one(out_[m.tensor],
+            std::pair<std::size_t, std::size_t>{m.evict_after, m.prefetch - (m.recompute ? 1 : 0)});
+  if (m.recompute)
+    for (TensorId x : rule.sources(m.tensor)) erase_one(pins_[x], m.prefetch % n_);
+}
+
+Movement recompute_movement(TensorId t, std::uint64_t bytes, std::size_t a, std::size_t next,
+                            std::size_t at) {
   Movement m;
   m.tensor = t;
   m.bytes = bytes;
   m.last_use = a;
   m.next_use = next;
   m.evict_after = a;
-  m.prefetch = next;
+  m.prefetch = at == 0 ? next : at;
   m.evict = false;
   m.recompute = true;
   return m;
@@ -103,7 +123,8 @@ bool recomputes_consistent(std::span<const Movement> moves, const RecomputeRule&
   const ResidencyBook book(moves, rule, tensors, kernels);
   for (const Movement& m : moves)
     if (m.active && m.recompute &&
-        (!rule.allowed(m.tensor, m.last_use, m.next_use) ||
+        (!rule.allowed(m.tensor, m.last_use, m.prefetch) || m.prefetch > m.next_use ||
+         !book.can_be_out(m.tensor, m.evict_after, m.prefetch - 1) ||
          !book.sources_resident(rule.sources(m.tensor), m.prefetch)))
       return false;
   return true;

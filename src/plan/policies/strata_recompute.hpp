@@ -11,9 +11,13 @@
 //  - every non-persistent input of p is still live at s (used at s or later), and
 //  - every input of p is *resident* at s: no movement of the plan has it out of GPU memory over
 //    s (evicted after kernel e and prefetched before kernel f with e < s <= f, or itself
-//    released for a recompute with a < s <= next). A recompute never waits for a transfer or a
-//    fault of its inputs; validate_recompute_sources (plan/recompute_sources.hpp) checks the
-//    built Plan for it.
+//    released for a recompute after a and recomputed before r with a < s < r). A recompute never
+//    waits for a transfer or a fault of its inputs; validate_recompute_sources
+//    (plan/recompute_sources.hpp) checks the built Plan for it.
+// Chains: a source may itself be recomputed, before the same kernel s (build_plan issues
+// recomputes in producer order) or earlier. A tensor need not be recomputed just before its
+// next use: its recompute slot r may be earlier (to serve as a source there), and it is out of
+// GPU memory only over (a, r).
 // Kernel indices are unwrapped as in strata_moves.hpp; recomputed periods never wrap (only
 // non-persistent tensors are recomputed).
 
@@ -63,6 +67,8 @@ class ResidencyBook {
 
   /// @brief Whether taking `t` out over (from, to] leaves every recompute that needs it fine.
   bool can_be_out(TensorId t, std::size_t from, std::size_t to) const;
+  /// @brief The first slot s in (from, to] at which a recompute needs `t`, or `to` if none.
+  std::size_t first_pin(TensorId t, std::size_t from, std::size_t to) const;
   /// @brief Whether `t` is on the device at slot s (no recorded stretch covers it).
   bool resident_at(TensorId t, std::size_t s) const;
   /// @brief Whether recomputing a tensor with these sources before slot s keeps the invariant.
@@ -72,6 +78,8 @@ class ResidencyBook {
   void pin(std::span<const TensorId> sources, std::size_t s);
   /// @brief Records movement `m` (its stretch out, and its sources' pins if a recompute).
   void add(const Movement& m, const RecomputeRule& rule);
+  /// @brief Forgets movement `m`, recorded earlier with add().
+  void remove(const Movement& m, const RecomputeRule& rule);
 
  private:
   static bool covers(std::size_t from, std::size_t to, std::size_t s, std::size_t n);
@@ -81,8 +89,9 @@ class ResidencyBook {
 };
 
 /// @brief The recompute round trip of period (a, next) of `t`: released after a, recomputed
-/// before next.
-Movement recompute_movement(TensorId t, std::uint64_t bytes, std::size_t a, std::size_t next);
+/// before `at` (next by default; a < at - 1, at <= next).
+Movement recompute_movement(TensorId t, std::uint64_t bytes, std::size_t a, std::size_t next,
+                            std::size_t at = 0);
 
 /// @brief Whether every active recompute in `moves` keeps the invariant of Note [strata
 /// recompute] against all the other movements.

@@ -1,6 +1,7 @@
 #include "strata_refine.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <map>
 #include <utility>
@@ -67,10 +68,16 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
   std::optional<ResidencyBook> book;
   if (rule) book.emplace(moves, *rule, w.tensors.size(), n);
   // Whether period (a, next) of t may be recomputed at a cost below `wait_ns`.
-  auto recomputable = [&](TensorId t, std::size_t a, std::size_t next, std::int64_t wait_ns) {
-    return rule && rule->allowed(t, a, next) && rule->cost_ns(t) < wait_ns &&
-           book->can_be_out(t, a, next) && book->sources_resident(rule->sources(t), next);
+  // The slot at which period (a, next) of t would be recomputed (next, or earlier where another
+  // recompute needs t), or 0 if it may not be recomputed at a cost below `wait_ns`.
+  auto recompute_at = [&](TensorId t, std::size_t a, std::size_t next,
+                          std::int64_t wait_ns) -> std::size_t {
+    if (!rule || rule->cost_ns(t) >= wait_ns) return 0;
+    const std::size_t at = book->first_pin(t, a, next);
+    if (!rule->allowed(t, a, at) || !book->sources_resident(rule->sources(t), at)) return 0;
+    return at;
   };
+
   std::vector<Repair> recomp;  // tried first
   // Active movements by (tensor, next use in the iteration).
   std::map<std::pair<TensorId, std::size_t>, std::size_t> by_use;
@@ -93,8 +100,8 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
           out.push_back({RepairKind::drop_movement, it->second, 0, {}});
           continue;
         }
-        if (recomputable(mv.tensor, mv.last_use, mv.next_use, st.wait_ns))
-          recomp.push_back({RepairKind::recompute, it->second, 0, {}});
+        if (const std::size_t at = recompute_at(mv.tensor, mv.last_use, mv.next_use, st.wait_ns))
+          recomp.push_back({RepairKind::recompute, it->second, at, {}});
         const double target =
             static_cast<double>(start_of(v, mv.prefetch)) - 1.5 * static_cast<double>(st.wait_ns);
         const std::size_t s = slot_before(v, mv.prefetch, mv.evict_after + 1, target);
@@ -109,9 +116,10 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       if (!prev) continue;
       const std::size_t next = k > *prev ? k : k + n;
       if (next < *prev + 2) continue;
-      if (recomputable(st.tensor, *prev, next, st.wait_ns))
-        recomp.push_back({RepairKind::add_recompute, 0, 0,
-                          recompute_movement(st.tensor, w.tensors[st.tensor].bytes, *prev, next)});
+      if (const std::size_t at = recompute_at(st.tensor, *prev, next, st.wait_ns))
+        recomp.push_back(
+            {RepairKind::add_recompute, 0, 0,
+             recompute_movement(st.tensor, w.tensors[st.tensor].bytes, *prev, next, at)});
       Movement add;
       add.tensor = st.tensor;
       add.bytes = w.tensors[st.tensor].bytes;
@@ -132,9 +140,11 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
         for (TensorId t : *list)
           for (std::size_t i = 0; i < moves.size(); ++i) {
             const Movement& mv = moves[i];
-            if (mv.active && mv.evict && !mv.recompute && mv.tensor == t && mv.last_use < k &&
-                k < mv.next_use && recomputable(t, mv.last_use, mv.next_use, st.wait_ns))
-              recomp.push_back({RepairKind::recompute, i, 0, {}});
+            if (!mv.active || !mv.evict || mv.recompute || mv.tensor != t || mv.last_use >= k ||
+                k >= mv.next_use)
+              continue;
+            if (const std::size_t at = recompute_at(t, mv.last_use, mv.next_use, st.wait_ns))
+              recomp.push_back({RepairKind::recompute, i, at, {}});
           }
       std::optional<Movement> more;
       for (const Tensor& t : w.tensors) {
@@ -142,8 +152,8 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
         for (const InactivePeriod& ip : v.tensors[t.id].inactive) {
           if (!(ip.after < k && k < ip.before) || by_last.count({t.id, ip.after})) continue;
           if (more && ip.before <= more->next_use) continue;
-          if (recomputable(t.id, ip.after, ip.before, st.wait_ns))
-            more = recompute_movement(t.id, t.bytes, ip.after, ip.before);
+          const std::size_t at = recompute_at(t.id, ip.after, ip.before, st.wait_ns);
+          if (at > k) more = recompute_movement(t.id, t.bytes, ip.after, ip.before, at);
         }
       }
       if (more) recomp.push_back({RepairKind::add_recompute, 0, 0, *more});
@@ -201,7 +211,7 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       }
   }
   std::vector<std::vector<Repair>> groups;
-  for (std::vector<Repair>* g : {&recomp, &out, &defer, &second})
+  for (std::vector<Repair>* g : {&out, &defer, &recomp, &second})
     if (!g->empty()) groups.push_back(std::move(*g));
   return groups;
 }
@@ -233,7 +243,7 @@ void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
     case RepairKind::drop_movement: moves[r.move].active = false; break;
     case RepairKind::recompute: {
       Movement& mv = moves[r.move];
-      mv = recompute_movement(mv.tensor, mv.bytes, mv.last_use, mv.next_use);
+      mv = recompute_movement(mv.tensor, mv.bytes, mv.last_use, mv.next_use, r.slot);
       break;
     }
     case RepairKind::add_recompute: moves.push_back(r.added); break;
@@ -278,6 +288,7 @@ sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
       ++res.simulations;
       res.repairs_tried += static_cast<std::uint32_t>(end - offset);
     }
+    std::fprintf(stderr, "DBG g=%zu off=%zu batch=%zu groups=%zu kind=%d cons=%d r=%.6f best=%.6f\n", g, offset, end-offset, groups.size(), int(repairs[offset].kind), int(consistent), consistent? r.fraction_of_ideal:0.0, best.fraction_of_ideal);
     if (consistent && better(r, best)) {
       res.repairs_kept += static_cast<std::uint32_t>(end - offset);
       moves = std::move(trial);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "strata/core/error.hpp"
 #include "strata/sim/transfers.hpp"
@@ -40,13 +41,15 @@ class Sweep {
         host_(n_, 0),
         line_(static_cast<double>(d.capacity_bytes) * o.memory_fraction),
         rule_(rule),
-        book_(w.tensors.size(), n_) {}
+        book_(w.tensors.size(), n_),
+        recomputes_of_(w.tensors.size()) {}
 
   Schedule run() {
     collect();
     for (std::size_t k = 0; k < n_; ++k)
       if (over(k)) relieve(k);
     lead();
+    if (rule_) std::fprintf(stderr, "SWEEP pinned %zu sources_out %zu cost %zu\n", dbg_[0], dbg_[1], dbg_[2]);
     Schedule s;
     s.periods = periods_.size();
     for (std::size_t k = 0; k < n_; ++k) s.kernels_over_line += over(k) ? 1 : 0;
@@ -135,20 +138,50 @@ class Sweep {
   bool try_recompute(std::size_t index) {
     if (!rule_) return false;
     const Period& pr = periods_[index];
-    if (!rule_->allowed(pr.tensor, pr.a, pr.next)) return false;
+    // Recomputed before its next use, or earlier where another recompute needs it as a source.
+    const std::size_t at = book_.first_pin(pr.tensor, pr.a, pr.next);
+    if (!rule_->allowed(pr.tensor, pr.a, at)) return false;
     const double transfer_ns = static_cast<double>(pr.bytes) / d_.paths.front().fetch_bytes_per_ns;
     if (static_cast<double>(rule_->cost_ns(pr.tensor)) > o_.recompute_max_cost * transfer_ns)
-      return false;
-    if (!book_.can_be_out(pr.tensor, pr.a, pr.next) ||
-        !book_.sources_resident(rule_->sources(pr.tensor), pr.next))
-      return false;
+      { ++dbg_[2]; return false; }
+    std::vector<std::size_t> pulls;
+    if (!sources_ready(pr.tensor, at, 0, pulls)) { ++dbg_[1]; return false; }
+    for (std::size_t i : pulls) {  // recompute those sources earlier, before `at`
+      Movement& mv = chosen_[i].move;
+      book_.remove(mv, *rule_);
+      for (std::size_t j = at; j < mv.prefetch; ++j) mem_[j] += mv.bytes;
+      mv.prefetch = at;
+      book_.add(mv, *rule_);
+    }
     taken_[index] = true;
+    recomputes_of_[pr.tensor].push_back(chosen_.size());
     Chosen c;
-    c.move = recompute_movement(pr.tensor, pr.bytes, pr.a, pr.next);
+    c.move = recompute_movement(pr.tensor, pr.bytes, pr.a, pr.next, at);
     c.out_by = pr.a + 1;
-    for (std::size_t j = pr.a + 1; j < pr.next; ++j) mem_[j] -= pr.bytes;
+    for (std::size_t j = pr.a + 1; j < at; ++j) mem_[j] -= pr.bytes;
     book_.add(c.move, *rule_);
     chosen_.push_back(std::move(c));
+    return true;
+  }
+
+  // Whether every source of t is resident at slot s, or is a recompute that can be moved to s
+  // (its own sources likewise, up to a few levels deep); those go to `pulls`.
+  bool sources_ready(TensorId t, std::size_t s, int depth, std::vector<std::size_t>& pulls) {
+    for (TensorId x : rule_->sources(t)) {
+      if (book_.resident_at(x, s)) continue;
+      if (depth >= 3) return false;
+      std::optional<std::size_t> found;
+      for (std::size_t i : recomputes_of_[x]) {
+        const Movement& mv = chosen_[i].move;
+        if (mv.evict_after < s && s < mv.prefetch) found = i;
+      }
+      if (!found || std::find(pulls.begin(), pulls.end(), *found) != pulls.end()) return false;
+      const Movement& mv = chosen_[*found].move;
+      if (!rule_->allowed(x, mv.evict_after, s) || !book_.can_be_out(x, mv.evict_after, s - 1))
+        return false;
+      pulls.push_back(*found);
+      if (!sources_ready(x, s, depth + 1, pulls)) return false;
+    }
     return true;
   }
 
@@ -183,6 +216,8 @@ class Sweep {
       for (const Cand& c : cands) {
         if (!over(k)) return;
         if (taken_[c.index]) continue;
+        // A recompute costs compute time for sure, a movement only if the bandwidth is short:
+        // a movement out by k is preferred; a recompute before one that makes k wait.
         if (try_recompute(c.index)) continue;
         std::optional<Option> best;
         std::size_t best_path = 0;
@@ -195,7 +230,10 @@ class Sweep {
             best_path = pi;
           }
         }
-        if (best) take(c.index, best_path, *best);
+        if (best)
+          take(c.index, best_path, *best);
+        else if (!late)
+          try_recompute(c.index);
       }
   }
 
@@ -240,6 +278,9 @@ class Sweep {
   std::vector<Chosen> chosen_;
   const RecomputeRule* rule_;  ///< nullptr: move only
   ResidencyBook book_;
+  std::vector<std::vector<std::size_t>> recomputes_of_;  ///< per tensor, indices into chosen_
+ public:
+  std::size_t dbg_[3] = {0,0,0};
 };
 
 }  // namespace
