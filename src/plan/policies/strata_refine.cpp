@@ -1,7 +1,6 @@
 #include "strata_refine.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
 #include <map>
 #include <utility>
@@ -288,7 +287,6 @@ sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
       ++res.simulations;
       res.repairs_tried += static_cast<std::uint32_t>(end - offset);
     }
-    std::fprintf(stderr, "DBG g=%zu off=%zu batch=%zu groups=%zu kind=%d cons=%d r=%.6f best=%.6f\n", g, offset, end-offset, groups.size(), int(repairs[offset].kind), int(consistent), consistent? r.fraction_of_ideal:0.0, best.fraction_of_ideal);
     if (consistent && better(r, best)) {
       res.repairs_kept += static_cast<std::uint32_t>(end - offset);
       moves = std::move(trial);

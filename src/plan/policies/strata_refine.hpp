@@ -30,7 +30,7 @@ enum class RepairKind : std::uint8_t {
   evict_more,        ///< add `added`, a new round trip, to free memory where a kernel waited
   drop_movement,     ///< keep movement `move`'s tensor on the device instead
   defer_eviction,    ///< issue movement `move`'s eviction after kernel `slot` instead
-  recompute,  ///< release movement `move`'s tensor and recompute it before `slot` instead
+  recompute,         ///< release movement `move`'s tensor and recompute it before `slot` instead
   add_recompute,     ///< add `added`, a recompute round trip, where a kernel waited
 };
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "strata/core/error.hpp"
 #include "strata/sim/transfers.hpp"
@@ -42,14 +41,13 @@ class Sweep {
         line_(static_cast<double>(d.capacity_bytes) * o.memory_fraction),
         rule_(rule),
         book_(w.tensors.size(), n_),
-        recomputes_of_(w.tensors.size()) {}
+        moves_of_(w.tensors.size()) {}
 
   Schedule run() {
     collect();
     for (std::size_t k = 0; k < n_; ++k)
       if (over(k)) relieve(k);
     lead();
-    if (rule_) std::fprintf(stderr, "SWEEP pinned %zu sources_out %zu cost %zu\n", dbg_[0], dbg_[1], dbg_[2]);
     Schedule s;
     s.periods = periods_.size();
     for (std::size_t k = 0; k < n_; ++k) s.kernels_over_line += over(k) ? 1 : 0;
@@ -129,13 +127,14 @@ class Sweep {
       for (std::size_t j = pr.a + 1; j < pr.next; ++j) host_[j % n_] += pr.bytes;
     for (std::size_t j = opt.out_by; j < opt.prefetch; ++j) mem_[j % n_] -= pr.bytes;
     book_.add_out(pr.tensor, pr.a, opt.prefetch);
+    moves_of_[pr.tensor].push_back(chosen_.size());
     chosen_.push_back(std::move(c));
   }
 
   // Recompute instead of moving (Note [strata recompute]) where the rule allows it, it keeps
   // every recompute's sources resident, and the producer takes at most recompute_max_cost of
   // the tensor's uncontended transfer time on the fastest path.
-  bool try_recompute(std::size_t index) {
+  bool try_recompute(std::size_t index, std::size_t k) {
     if (!rule_) return false;
     const Period& pr = periods_[index];
     // Recomputed before its next use, or earlier where another recompute needs it as a source.
@@ -143,18 +142,12 @@ class Sweep {
     if (!rule_->allowed(pr.tensor, pr.a, at)) return false;
     const double transfer_ns = static_cast<double>(pr.bytes) / d_.paths.front().fetch_bytes_per_ns;
     if (static_cast<double>(rule_->cost_ns(pr.tensor)) > o_.recompute_max_cost * transfer_ns)
-      { ++dbg_[2]; return false; }
-    std::vector<std::size_t> pulls;
-    if (!sources_ready(pr.tensor, at, 0, pulls)) { ++dbg_[1]; return false; }
-    for (std::size_t i : pulls) {  // recompute those sources earlier, before `at`
-      Movement& mv = chosen_[i].move;
-      book_.remove(mv, *rule_);
-      for (std::size_t j = at; j < mv.prefetch; ++j) mem_[j] += mv.bytes;
-      mv.prefetch = at;
-      book_.add(mv, *rule_);
-    }
+      return false;
+    std::vector<std::pair<std::size_t, std::size_t>> pulls;
+    if (!sources_ready(pr.tensor, at, k, 0, pulls)) return false;
+    for (const auto& [i, slot] : pulls) apply_pull(i, slot);
     taken_[index] = true;
-    recomputes_of_[pr.tensor].push_back(chosen_.size());
+    moves_of_[pr.tensor].push_back(chosen_.size());
     Chosen c;
     c.move = recompute_movement(pr.tensor, pr.bytes, pr.a, pr.next, at);
     c.out_by = pr.a + 1;
@@ -164,25 +157,58 @@ class Sweep {
     return true;
   }
 
-  // Whether every source of t is resident at slot s, or is a recompute that can be moved to s
-  // (its own sources likewise, up to a few levels deep); those go to `pulls`.
-  bool sources_ready(TensorId t, std::size_t s, int depth, std::vector<std::size_t>& pulls) {
+  // Whether every source of t is resident at slot s, or can be made so: a source recomputed
+  // later is recomputed at s instead (its own sources likewise, a few levels deep); a source
+  // evicted over s is prefetched before s instead, if the fetch bandwidth allows it after
+  // kernel k (kernels up to k keep their memory estimate). The changes go to `pulls`:
+  // (index into chosen_, new slot of its recompute or prefetch).
+  bool sources_ready(TensorId t, std::size_t s, std::size_t k, int depth,
+                     std::vector<std::pair<std::size_t, std::size_t>>& pulls) const {
     for (TensorId x : rule_->sources(t)) {
       if (book_.resident_at(x, s)) continue;
       if (depth >= 3) return false;
       std::optional<std::size_t> found;
-      for (std::size_t i : recomputes_of_[x]) {
+      for (std::size_t i : moves_of_[x]) {
         const Movement& mv = chosen_[i].move;
-        if (mv.evict_after < s && s < mv.prefetch) found = i;
+        if (mv.evict_after < s && s <= mv.prefetch) found = i;
       }
-      if (!found || std::find(pulls.begin(), pulls.end(), *found) != pulls.end()) return false;
-      const Movement& mv = chosen_[*found].move;
-      if (!rule_->allowed(x, mv.evict_after, s) || !book_.can_be_out(x, mv.evict_after, s - 1))
-        return false;
-      pulls.push_back(*found);
-      if (!sources_ready(x, s, depth + 1, pulls)) return false;
+      if (!found) return false;
+      for (const auto& pull : pulls)
+        if (pull.first == *found) return false;
+      const Chosen& c = chosen_[*found];
+      const Movement& mv = c.move;
+      if (mv.recompute) {
+        if (!rule_->allowed(x, mv.evict_after, s) || !book_.can_be_out(x, mv.evict_after, s - 1))
+          return false;
+        pulls.emplace_back(*found, s);
+        if (!sources_ready(x, s, k, depth + 1, pulls)) return false;
+        continue;
+      }
+      if (mv.prefetch >= n_) return false;
+      const LowerPath& p = d_.paths[c.path];
+      const std::size_t lowest = std::max({k + 1, c.out_by + 1, mv.evict_after + 1});
+      if (lowest >= s) return false;
+      const auto start = timeline_.latest_start(
+          p.fetch_route, static_cast<double>(mv.bytes) * (1 + o_.prefetch_margin), s, lowest,
+          p.fetch_latency_ns);
+      if (!start || *start >= s) return false;
+      pulls.emplace_back(*found, *start);
     }
     return true;
+  }
+
+  void apply_pull(std::size_t i, std::size_t slot) {
+    Chosen& c = chosen_[i];
+    Movement& mv = c.move;
+    book_.remove(mv, *rule_);
+    for (std::size_t j = slot; j < mv.prefetch; ++j) mem_[j % n_] += mv.bytes;
+    if (!mv.recompute) {
+      const LowerPath& p = d_.paths[c.path];
+      timeline_.cancel(p.fetch_route, c.fetch);
+      c.fetch = timeline_.reserve(p.fetch_route, static_cast<double>(mv.bytes), slot, mv.next_use);
+    }
+    mv.prefetch = slot;
+    book_.add(mv, *rule_);
   }
 
   // Step 2 at kernel k: farthest next use first, until k is under the line.
@@ -218,7 +244,7 @@ class Sweep {
         if (taken_[c.index]) continue;
         // A recompute costs compute time for sure, a movement only if the bandwidth is short:
         // a movement out by k is preferred; a recompute before one that makes k wait.
-        if (try_recompute(c.index)) continue;
+        if (try_recompute(c.index, k)) continue;
         std::optional<Option> best;
         std::size_t best_path = 0;
         for (std::size_t pi = 0; pi < d_.paths.size(); ++pi) {
@@ -233,7 +259,7 @@ class Sweep {
         if (best)
           take(c.index, best_path, *best);
         else if (!late)
-          try_recompute(c.index);
+          try_recompute(c.index, k);
       }
   }
 
@@ -278,9 +304,7 @@ class Sweep {
   std::vector<Chosen> chosen_;
   const RecomputeRule* rule_;  ///< nullptr: move only
   ResidencyBook book_;
-  std::vector<std::vector<std::size_t>> recomputes_of_;  ///< per tensor, indices into chosen_
- public:
-  std::size_t dbg_[3] = {0,0,0};
+  std::vector<std::vector<std::size_t>> moves_of_;  ///< per tensor, indices into chosen_
 };
 
 }  // namespace
