@@ -356,31 +356,45 @@ Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d, con
   return Sweep(w, v, d, o, rule).run();
 }
 
-std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d,
-                               const RecomputeRule* rule) {
-  if (d.paths.empty()) return v.ideal_ns;
-  // The most the device can evict per ns: the paths' rates, capped by any resource all cross.
+namespace {
+
+/// The most bytes per ns the device can move over these routes at once: the paths' rates,
+/// capped by any resource every route crosses.
+double total_rate_per_ns(const DeviceView& d, std::vector<ResourceIndex> LowerPath::*route) {
   double rate = 0;
   for (const LowerPath& p : d.paths) {
     double r = -1;
-    for (ResourceIndex i : p.evict_route)
+    for (ResourceIndex i : p.*route)
       r = r < 0 ? d.resource_bytes_per_s[i] : std::min(r, d.resource_bytes_per_s[i]);
     rate += r;
   }
   for (std::size_t i = 0; i < d.resource_bytes_per_s.size(); ++i) {
     bool all = true;
     for (const LowerPath& p : d.paths)
-      all = all && std::find(p.evict_route.begin(), p.evict_route.end(), i) != p.evict_route.end();
+      all = all && std::find((p.*route).begin(), (p.*route).end(), i) != (p.*route).end();
     if (all) rate = std::min(rate, d.resource_bytes_per_s[i]);
   }
-  rate /= 1e9;
-  // Persistent tensors first used after kernel k may have stayed out since the last iteration.
+  return rate / 1e9;
+}
+
+}  // namespace
+
+std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d,
+                               const RecomputeRule* rule) {
+  if (d.paths.empty()) return v.ideal_ns;
+  const double evict_rate = total_rate_per_ns(d, &LowerPath::evict_route);
+  const double fetch_rate = total_rate_per_ns(d, &LowerPath::fetch_route);
   const std::size_t n = w.kernels.size();
-  std::vector<std::uint64_t> later(n + 1, 0);
+  // Persistent tensors first used after kernel k may have stayed out since the last iteration;
+  // those last used before k may stay out until the next.
+  std::vector<std::uint64_t> later(n + 1, 0), done(n + 1, 0);
   for (const Tensor& t : w.tensors)
-    if (t.persistent && v.tensors[t.id].first_use != kNoKernel)
+    if (t.persistent && v.tensors[t.id].first_use != kNoKernel) {
       later[v.tensors[t.id].first_use] += t.bytes;
+      done[v.tensors[t.id].last_use + 1] += t.bytes;
+    }
   for (std::size_t k = n; k > 0; --k) later[k - 1] += later[k];
+  for (std::size_t k = 1; k <= n; ++k) done[k] += done[k - 1];
   // Bytes that may leave by recompute: idle over k in a period the rule allows (difference array).
   std::vector<std::int64_t> freeable(n + 1, 0);
   if (rule)
@@ -392,14 +406,21 @@ std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const Devic
         }
   std::int64_t freeable_k = 0;
   std::int64_t bound = v.ideal_ns;
+  auto beyond = [](std::uint64_t live, std::uint64_t keep) {
+    return live > keep ? static_cast<double>(live - keep) : 0.0;
+  };
   for (std::size_t k = 0; k < n; ++k) {
     freeable_k += freeable[k];
-    const std::uint64_t keep =
-        d.capacity_bytes + later[k + 1] + static_cast<std::uint64_t>(freeable_k);
-    if (v.live_bytes[k] <= keep) continue;
-    const double need_ns = static_cast<double>(v.live_bytes[k] - keep) / rate;
-    const auto late = static_cast<std::int64_t>(std::ceil(need_ns)) - v.start_ns[k];
-    if (late > 0) bound = std::max(bound, v.ideal_ns + late);
+    const auto spare = d.capacity_bytes + static_cast<std::uint64_t>(freeable_k);
+    // Out of GPU memory at k and evicted since the iteration began: k starts no sooner.
+    const double evicted = beyond(v.live_bytes[k], spare + later[k + 1]);
+    const double start_ns =
+        std::max(static_cast<double>(v.start_ns[k]), std::ceil(evicted / evict_rate));
+    // Out of GPU memory at k and needed again in this iteration: fetched after k starts.
+    const double fetched = beyond(v.live_bytes[k], spare + done[k]);
+    const double rest_ns =
+        std::max(static_cast<double>(v.ideal_ns - v.start_ns[k]), std::ceil(fetched / fetch_rate));
+    bound = std::max(bound, static_cast<std::int64_t>(start_ns + rest_ns));
   }
   return bound;
 }

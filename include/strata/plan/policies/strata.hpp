@@ -83,8 +83,10 @@ struct StrataPlanStats {
   std::uint32_t repairs_kept = 0;     ///< repairs in batches that made the iteration faster
   std::int64_t unrefined_ns = 0;      ///< simulated iteration time before refinement (0: none)
   std::int64_t refined_ns = 0;        ///< after refinement (0: none)
-  /// Lower bound on the iteration time from eviction bandwidth alone: the bytes that must have
-  /// left GPU memory before some kernel, at the device's total eviction bandwidth.
+  /// Lower bound on the iteration time from transfer bandwidth: the bytes that must have left
+  /// GPU memory before some kernel, at the device's total eviction bandwidth, then those of them
+  /// needed again, at its total fetch bandwidth (docs/planner.md; recomputable bytes excluded
+  /// when recompute is on).
   std::int64_t eviction_bound_ns = 0;
 };
 
