@@ -184,7 +184,6 @@ class Sweep {
         if (!sources_ready(x, s, k, depth + 1, pulls)) return false;
         continue;
       }
-      if (mv.prefetch >= n_) return false;
       const LowerPath& p = d_.paths[c.path];
       const std::size_t lowest = std::max({k + 1, c.out_by + 1, mv.evict_after + 1});
       if (lowest >= s) return false;
