@@ -11,7 +11,7 @@
 # G10's own traces (../shared/g10) exist at one batch size each: kernels.config records one
 # measured iteration, and nothing in it scales with the batch, so other batch sizes come from
 # the zoo, whose kernel times are a roofline on g10-a100's A100 instead of measurements.
-# The cases are fixed here, chosen only as "does not fit in 40 GB" (peak 1.1x to 2.8x); nothing
+# The cases are fixed here, chosen only as "does not fit in 40 GB" (peak 1.1x to 2.6x); nothing
 # in the planner reads them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"

@@ -33,7 +33,12 @@
 ///    the kernel waited for; (c) send an eviction to the other tier. A group is applied as one
 ///    batch and re-simulated; a batch is kept only if the iteration got faster, else halved
 ///    down to single repairs. It stops when nothing improves, at ideal, or at the budget.
-///    Recompute will be one more repair kind once the simulator models it.
+///    With recompute on, a period may also be released and its tensor recomputed by re-running
+///    a cheap producer from resident sources (Note [strata recompute] in
+///    src/plan/policies/strata_recompute.hpp): the sweep runs twice (movements only, with
+///    recompute), refinement starts from the faster and continues from the other if budget
+///    is left, and (r) turns a late prefetch, a faulted tensor or an eviction a kernel waited
+///    for into a recompute where the producer takes less than the stall.
 /// Everything is deterministic (no clock, no randomness); rates and capacities come from the
 /// Machine only.
 
