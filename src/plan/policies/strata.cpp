@@ -69,7 +69,7 @@ StrataPlanResult plan_strata(const Workload& w, const Vitality& v, const Machine
       ++r.stats.recomputed;
     else if (mv.active && mv.evict)
       ++(mv.to == TierKind::host ? r.stats.evicted_to_host : r.stats.evicted_to_ssd);
-  r.plan = planner::build_plan(w, s.moves, "strata plan of " + w.name, "strata");
+  r.plan = planner::build_plan(w, s.moves, "strata plan of " + w.name, "strata", &rule);
   validate(r.plan, w, m);
   validate_recompute_sources(r.plan, w);
   return r;

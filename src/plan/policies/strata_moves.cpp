@@ -3,11 +3,12 @@
 #include <algorithm>
 
 #include "strata/core/error.hpp"
+#include "strata_recompute.hpp"
 
 namespace strata::planner {
 
 Plan build_plan(const Workload& w, std::span<const Movement> moves, std::string name,
-                std::string policy) {
+                std::string policy, const RecomputeRule* rule) {
   Plan plan = make_empty_plan(w, std::move(name), std::move(policy));
   const std::size_t n = w.kernels.size();
   std::vector<const Movement*> order;
@@ -39,18 +40,32 @@ Plan build_plan(const Workload& w, std::span<const Movement> moves, std::string 
       plan.initial[m->tensor] = m->to;
   }
   // Recomputes: after the slot's prefetches, in producer order (a recompute may read a tensor
-  // recomputed just before it).
-  std::vector<const Movement*> recomputes;
-  for (const Movement* m : order)
-    if (m->recompute) recomputes.push_back(m);
-  if (!recomputes.empty()) {
-    const std::vector<KernelId> producer = producers(w);
-    std::stable_sort(recomputes.begin(), recomputes.end(),
-                     [&](const Movement* x, const Movement* y) {
-                       return producer[x->tensor] < producer[y->tensor];
-                     });
-    for (const Movement* m : recomputes)
-      plan.kernels[m->prefetch % n].before.push_back(Action::recompute(m->tensor));
+  // recomputed just before it); intermediates once per slot, released after the kernel.
+  struct Item {
+    std::size_t slot;
+    KernelId producer;
+    TensorId tensor;
+    bool intermediate;
+  };
+  std::vector<Item> items;
+  for (const Movement* m : order) {
+    if (!m->recompute) continue;
+    STRATA_EXPECTS(rule != nullptr, "a recompute movement needs the recompute rule");
+    const std::size_t slot = m->prefetch % n;
+    items.push_back({slot, rule->producer(m->tensor), m->tensor, false});
+    for (TensorId z : rule->intermediates(m->tensor, m->prefetch))
+      items.push_back({slot, rule->producer(z), z, true});
+  }
+  std::stable_sort(items.begin(), items.end(), [](const Item& x, const Item& y) {
+    if (x.slot != y.slot) return x.slot < y.slot;
+    if (x.producer != y.producer) return x.producer < y.producer;
+    return x.tensor < y.tensor;
+  });
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Item& it = items[i];
+    if (i > 0 && items[i - 1].slot == it.slot && items[i - 1].tensor == it.tensor) continue;
+    plan.kernels[it.slot].before.push_back(Action::recompute(it.tensor));
+    if (it.intermediate) plan.kernels[it.slot].after.push_back(Action::release(it.tensor));
   }
   return plan;
 }

@@ -41,7 +41,12 @@ struct Movement {
 /// first-in first-out admission serves the most urgent first), and persistent tensors whose
 /// prefetch falls in the next iteration starting there. A recompute movement is a release in
 /// `after` of its last use and a recompute in `before` of its next use, after the prefetches.
+class RecomputeRule;
+
+/// A recompute whose producer reads a tensor dead by then also recomputes that intermediate
+/// first and releases it after the kernel (`rule` says which; required if any movement
+/// recomputes).
 Plan build_plan(const Workload& w, std::span<const Movement> moves, std::string name,
-                std::string policy);
+                std::string policy, const RecomputeRule* rule = nullptr);
 
 }  // namespace strata::planner

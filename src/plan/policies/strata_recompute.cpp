@@ -17,6 +17,18 @@ RecomputeRule::RecomputeRule(const Workload& w, const Vitality& v)
   }
 }
 
+bool RecomputeRule::live_at(TensorId in, std::size_t at) const {
+  return w_.tensors[in].persistent || v_.tensors[in].last_use >= at;
+}
+
+bool RecomputeRule::rebuildable(TensorId in, std::size_t at) const {
+  const KernelId q = producer_[in];
+  if (q == kNoKernel || !cheap_[q]) return false;
+  for (TensorId x : src_[q])
+    if (x == in || !live_at(x, at)) return false;
+  return true;
+}
+
 bool RecomputeRule::allowed(TensorId t, std::size_t a, std::size_t next) const {
   const std::size_t n = w_.kernels.size();
   if (t >= w_.tensors.size() || w_.tensors[t].persistent || next >= n || next < a + 2) return false;
@@ -24,20 +36,43 @@ bool RecomputeRule::allowed(TensorId t, std::size_t a, std::size_t next) const {
   if (p == kNoKernel || !cheap_[p] || p > a) return false;
   for (TensorId in : src_[p]) {
     if (in == t) return false;
-    if (!w_.tensors[in].persistent && v_.tensors[in].last_use < next) return false;
+    if (!live_at(in, next) && !rebuildable(in, next)) return false;
   }
   return true;
 }
 
-std::int64_t RecomputeRule::cost_ns(TensorId t) const {
+std::vector<TensorId> RecomputeRule::intermediates(TensorId t, std::size_t at) const {
+  std::vector<TensorId> out;
   const KernelId p = producer_[t];
-  return p == kNoKernel ? 0 : w_.kernels[p].duration_ns;
+  if (p == kNoKernel) return out;
+  for (TensorId in : src_[p])
+    if (!live_at(in, at)) out.push_back(in);
+  return out;
 }
 
-std::span<const TensorId> RecomputeRule::sources(TensorId t) const {
+std::int64_t RecomputeRule::cost_ns(TensorId t, std::size_t at) const {
   const KernelId p = producer_[t];
-  if (p == kNoKernel) return {};
-  return src_[p];
+  if (p == kNoKernel) return 0;
+  std::int64_t ns = w_.kernels[p].duration_ns;
+  for (TensorId in : intermediates(t, at)) ns += w_.kernels[producer_[in]].duration_ns;
+  return ns;
+}
+
+std::vector<TensorId> RecomputeRule::sources(TensorId t, std::size_t at) const {
+  std::vector<TensorId> out;
+  const KernelId p = producer_[t];
+  if (p == kNoKernel) return out;
+  auto add = [&](TensorId x) {
+    if (std::find(out.begin(), out.end(), x) == out.end()) out.push_back(x);
+  };
+  for (TensorId in : src_[p]) {
+    if (live_at(in, at)) {
+      add(in);
+    } else if (producer_[in] != kNoKernel) {
+      for (TensorId x : src_[producer_[in]]) add(x);
+    }
+  }
+  return out;
 }
 
 ResidencyBook::ResidencyBook(std::span<const Movement> moves, const RecomputeRule& rule,
@@ -86,7 +121,7 @@ void ResidencyBook::pin(std::span<const TensorId> sources, std::size_t s) {
 void ResidencyBook::add(const Movement& m, const RecomputeRule& rule) {
   if (m.recompute) {
     add_out(m.tensor, m.evict_after, m.prefetch - 1);
-    pin(rule.sources(m.tensor), m.prefetch);
+    pin(rule.sources(m.tensor, m.prefetch), m.prefetch);
   } else if (m.evict) {
     add_out(m.tensor, m.evict_after, m.prefetch);
   }
@@ -101,7 +136,7 @@ void ResidencyBook::remove(const Movement& m, const RecomputeRule& rule) {
   erase_one(out_[m.tensor],
             std::pair<std::size_t, std::size_t>{m.evict_after, m.prefetch - (m.recompute ? 1 : 0)});
   if (m.recompute)
-    for (TensorId x : rule.sources(m.tensor)) erase_one(pins_[x], m.prefetch % n_);
+    for (TensorId x : rule.sources(m.tensor, m.prefetch)) erase_one(pins_[x], m.prefetch % n_);
 }
 
 Movement recompute_movement(TensorId t, std::uint64_t bytes, std::size_t a, std::size_t next,
@@ -125,7 +160,7 @@ bool recomputes_consistent(std::span<const Movement> moves, const RecomputeRule&
     if (m.active && m.recompute &&
         (!rule.allowed(m.tensor, m.last_use, m.prefetch) || m.prefetch > m.next_use ||
          !book.can_be_out(m.tensor, m.evict_after, m.prefetch - 1) ||
-         !book.sources_resident(rule.sources(m.tensor), m.prefetch)))
+         !book.sources_resident(rule.sources(m.tensor, m.prefetch), m.prefetch)))
       return false;
   return true;
 }

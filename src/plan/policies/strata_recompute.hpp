@@ -11,7 +11,10 @@
 //  - every non-persistent input of p is still live at s (used at s or later), and
 //  - every input of p is *resident* at s: no movement of the plan has it out of GPU memory over
 //    s (evicted after kernel e and prefetched before kernel f with e < s <= f, or itself
-//    released for a recompute after a and recomputed before r with a < s < r). A recompute never
+//    released for a recompute after a and recomputed before r with a < s < r). An input of p
+//    that is dead by s is an *intermediate* instead (Note [recompute intermediates] in
+//    plan.hpp): its own producer q, cheap too, is re-run first from q's inputs (live and
+//    resident at s: one level), and it is released after kernel s. A recompute never
 //    waits for a transfer or a fault of its inputs; validate_recompute_sources
 //    (plan/recompute_sources.hpp) checks the built Plan for it.
 // Chains: a source may itself be recomputed, before the same kernel s (build_plan issues
@@ -41,10 +44,18 @@ class RecomputeRule {
   /// @brief Whether `t`, idle after kernel `a` until kernel `next` (unwrapped), may be released
   /// after `a` and recomputed before `next` (first two conditions of Note [strata recompute]).
   bool allowed(TensorId t, std::size_t a, std::size_t next) const;
-  /// @brief The producer's duration: the compute-stream time one recompute of `t` takes.
-  std::int64_t cost_ns(TensorId t) const;
-  /// @brief The producer's inputs (each once): what must be resident when `t` is recomputed.
-  std::span<const TensorId> sources(TensorId t) const;
+  /// @brief The compute-stream time recomputing `t` before slot `at` takes: its producer's
+  /// duration plus its intermediates' producers'.
+  std::int64_t cost_ns(TensorId t, std::size_t at) const;
+  /// @brief What must be resident when `t` is recomputed before slot `at`: its producer's
+  /// inputs live at `at` (or persistent), and the inputs of its intermediates' producers; each
+  /// once.
+  std::vector<TensorId> sources(TensorId t, std::size_t at) const;
+  /// @brief The producer's non-persistent inputs that are dead by slot `at` and are rebuilt
+  /// first (Note [strata recompute]).
+  std::vector<TensorId> intermediates(TensorId t, std::size_t at) const;
+  /// @brief The kernel that first writes `t` (kNoKernel if none).
+  KernelId producer(TensorId t) const { return producer_[t]; }
 
  private:
   const Workload& w_;
@@ -52,6 +63,9 @@ class RecomputeRule {
   std::vector<KernelId> producer_;
   std::vector<bool> cheap_;                 ///< per kernel
   std::vector<std::vector<TensorId>> src_;  ///< per kernel, deduplicated inputs
+  /// Whether `in`, dead by slot `at`, can be rebuilt there from live inputs by a cheap producer.
+  bool rebuildable(TensorId in, std::size_t at) const;
+  bool live_at(TensorId in, std::size_t at) const;
 };
 
 /// @brief Per tensor, the stretches the plan has it out of GPU memory and the slots where a

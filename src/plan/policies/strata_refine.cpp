@@ -41,8 +41,9 @@ double fetch_ns(const DeviceView& d, TierKind tier, std::uint64_t bytes) {
 }
 
 sim::Report simulate_moves(const Workload& w, const Vitality& v, const Machine& m,
-                           const Policy& victims, const std::vector<Movement>& moves) {
-  const Plan plan = build_plan(w, moves, "strata plan of " + w.name, "strata");
+                           const Policy& victims, const std::vector<Movement>& moves,
+                           const RecomputeRule* rule) {
+  const Plan plan = build_plan(w, moves, "strata plan of " + w.name, "strata", rule);
   sim::SimOptions so;
   so.record_timeline = true;
   // Capacity is checked at every grant regardless; the full re-sum after every event is for the
@@ -71,9 +72,11 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
   // recompute needs t), or 0 if it may not be recomputed at a cost below `wait_ns`.
   auto recompute_at = [&](TensorId t, std::size_t a, std::size_t next,
                           std::int64_t wait_ns) -> std::size_t {
-    if (!rule || rule->cost_ns(t) >= wait_ns) return 0;
+    if (!rule) return 0;
     const std::size_t at = book->first_pin(t, a, next);
-    if (!rule->allowed(t, a, at) || !book->sources_resident(rule->sources(t), at)) return 0;
+    if (!rule->allowed(t, a, at) || rule->cost_ns(t, at) >= wait_ns ||
+        !book->sources_resident(rule->sources(t, at), at))
+      return 0;
     return at;
   };
 
@@ -283,7 +286,7 @@ sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
         !rule || recomputes_consistent(trial, *rule, w.tensors.size(), w.kernels.size());
     sim::Report r;
     if (consistent) {
-      r = simulate_moves(w, v, m, victims, trial);
+      r = simulate_moves(w, v, m, victims, trial, rule);
       ++res.simulations;
       res.repairs_tried += static_cast<std::uint32_t>(end - offset);
     }
@@ -319,11 +322,11 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, cons
   // that refinement of the other start may avoid altogether.
   std::vector<Movement> other;
   sim::Report other_report;
-  res.unrefined = simulate_moves(w, v, m, victims, moves);
+  res.unrefined = simulate_moves(w, v, m, victims, moves, rule);
   res.simulations = 1;
   if (alternative && !done()) {
     other = *alternative;
-    other_report = simulate_moves(w, v, m, victims, other);
+    other_report = simulate_moves(w, v, m, victims, other, rule);
     ++res.simulations;
     if (better(other_report, res.unrefined)) {
       std::swap(moves, other);

@@ -141,7 +141,7 @@ class Sweep {
     const std::size_t at = book_.first_pin(pr.tensor, pr.a, pr.next);
     if (!rule_->allowed(pr.tensor, pr.a, at)) return false;
     const double transfer_ns = static_cast<double>(pr.bytes) / d_.paths.front().fetch_bytes_per_ns;
-    if (static_cast<double>(rule_->cost_ns(pr.tensor)) > o_.recompute_max_cost * transfer_ns)
+    if (static_cast<double>(rule_->cost_ns(pr.tensor, at)) > o_.recompute_max_cost * transfer_ns)
       return false;
     std::vector<std::pair<std::size_t, std::size_t>> pulls;
     if (!sources_ready(pr.tensor, at, k, 0, pulls)) return false;
@@ -164,7 +164,7 @@ class Sweep {
   // (index into chosen_, new slot of its recompute or prefetch).
   bool sources_ready(TensorId t, std::size_t s, std::size_t k, int depth,
                      std::vector<std::pair<std::size_t, std::size_t>>& pulls) const {
-    for (TensorId x : rule_->sources(t)) {
+    for (TensorId x : rule_->sources(t, s)) {
       if (book_.resident_at(x, s)) continue;
       if (depth >= 3) return false;
       std::optional<std::size_t> found;
