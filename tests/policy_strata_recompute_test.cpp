@@ -160,6 +160,60 @@ TEST(RecomputeSources, AnEvictedSourceIsNamed) {
   EXPECT_NO_THROW(validate_recompute_sources(p, w));
 }
 
+// conv -> batchnorm -> relu, as the zoo's CNNs build them: the ReLU's backward reads its output
+// A, so the batch-norm output Z dies after the forward ReLU, while the convolution output C
+// lives on (the batch norm's backward reads it). A can still be rebuilt before k5 by re-running
+// the batch norm (Z from C) and then the ReLU (Note [recompute intermediates]).
+Workload bn_relu_chain() {
+  Workload w;
+  w.name = "bn-relu-chain";
+  w.tensors = {Tensor{0, "C", kGiB / 4, TensorKind::activation, false},
+               Tensor{1, "Z", kGiB / 4, TensorKind::activation, false},
+               Tensor{2, "A", kGiB, TensorKind::activation, false},
+               Tensor{3, "B", kGiB, TensorKind::activation, false}};
+  w.kernels = {kernel(0, "conv2d", Phase::forward, 1, {}, {0}),
+               kernel(1, "batchnorm", Phase::forward, 1, {0}, {1}),
+               kernel(2, "relu", Phase::forward, 1, {1}, {2}),
+               kernel(3, "conv2d", Phase::forward, 1, {}, {3}),
+               kernel(4, "conv2d", Phase::forward, 10, {3}, {}),
+               kernel(5, "relu", Phase::backward, 1, {2}, {}),
+               kernel(6, "batchnorm", Phase::backward, 1, {0}, {})};
+  validate(w);
+  return w;
+}
+
+TEST(RecomputeIntermediates, ADeadInputIsRebuiltFirstAndReleasedAfter) {
+  const Workload w = bn_relu_chain();
+  const Machine m = one_link_machine(3 * kGiB / 2);
+  Plan p = make_empty_plan(w, "chain", "test");
+  p.kernels[2].after = {Action::release(2)};
+  p.kernels[5].before = {Action::recompute(2)};
+  EXPECT_THROW(validate(p, w, m), InvalidInput) << "Z is dead by k5";
+  p.kernels[5].before = {Action::recompute(1), Action::recompute(2)};
+  EXPECT_THROW(validate(p, w, m), InvalidInput) << "Z rebuilt but never released";
+  p.kernels[5].after = {Action::release(1)};
+  EXPECT_NO_THROW(validate(p, w, m));
+  EXPECT_NO_THROW(validate_recompute_sources(p, w));
+  p.kernels[5].before = {Action::recompute(2), Action::recompute(1)};
+  EXPECT_THROW(validate(p, w, m), InvalidInput) << "Z must come first";
+  // The planner finds it: the iteration costs one batch norm and one ReLU more than ideal.
+  const Vitality v = analyze_vitality(w);
+  const StrataPolicy policy;
+  policy.learn(w, v);
+  const StrataPlanResult r = plan_strata(w, v, m, policy, policy.options());
+  p.kernels[5].before = {Action::recompute(1), Action::recompute(2)};
+  p.name = r.plan.name;
+  p.policy = "strata";
+  EXPECT_EQ(r.plan, p) << to_text(r.plan, &w);
+  sim::SimOptions o;
+  o.check_every_event = true;
+  const sim::Report s = sim::simulate(w, v, m, r.plan, policy, o);
+  ASSERT_TRUE(s.feasible) << s.infeasible_reason;
+  EXPECT_EQ(s.recomputes, 2u);
+  EXPECT_EQ(s.iteration_ns, v.ideal_ns + 2 * kMs);
+  EXPECT_EQ(s.demand_fetches, 0u);
+}
+
 // A random training-like chain in which every forward layer is a convolution followed by a cheap
 // op (relu or batchnorm), backward in reverse reading both, then optimizer updates.
 Workload random_cheap_workload(std::mt19937_64& rng) {
