@@ -6,8 +6,13 @@
 
 namespace strata::planner {
 
-RecomputeRule::RecomputeRule(const Workload& w, const Vitality& v)
-    : w_(w), v_(v), producer_(producers(w)), cheap_(w.kernels.size()), src_(w.kernels.size()) {
+RecomputeRule::RecomputeRule(const Workload& w, const Vitality& v, bool intermediates)
+    : w_(w),
+      v_(v),
+      producer_(producers(w)),
+      cheap_(w.kernels.size()),
+      src_(w.kernels.size()),
+      intermediates_(intermediates) {
   for (const Kernel& k : w.kernels) {
     cheap_[k.id] = is_cheap_to_recompute(k);
     if (!cheap_[k.id]) continue;
@@ -23,7 +28,7 @@ bool RecomputeRule::live_at(TensorId in, std::size_t at) const {
 
 bool RecomputeRule::rebuildable(TensorId in, std::size_t at) const {
   const KernelId q = producer_[in];
-  if (q == kNoKernel || !cheap_[q]) return false;
+  if (!intermediates_ || q == kNoKernel || !cheap_[q]) return false;
   for (TensorId x : src_[q])
     if (x == in || !live_at(x, at)) return false;
   return true;

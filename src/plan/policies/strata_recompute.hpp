@@ -39,7 +39,8 @@ namespace strata::planner {
 /// @brief Which inactive periods may be recomputed, and what that costs.
 class RecomputeRule {
  public:
-  RecomputeRule(const Workload& w, const Vitality& v);
+  /// `intermediates`: whether a dead input may be rebuilt first (else every input must be live).
+  RecomputeRule(const Workload& w, const Vitality& v, bool intermediates = true);
 
   /// @brief Whether `t`, idle after kernel `a` until kernel `next` (unwrapped), may be released
   /// after `a` and recomputed before `next` (first two conditions of Note [strata recompute]).
@@ -63,6 +64,7 @@ class RecomputeRule {
   std::vector<KernelId> producer_;
   std::vector<bool> cheap_;                 ///< per kernel
   std::vector<std::vector<TensorId>> src_;  ///< per kernel, deduplicated inputs
+  bool intermediates_ = true;
   /// Whether `in`, dead by slot `at`, can be rebuilt there from live inputs by a cheap producer.
   bool rebuildable(TensorId in, std::size_t at) const;
   bool live_at(TensorId in, std::size_t at) const;

@@ -311,33 +311,37 @@ sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
 
 RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
                     const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o,
-                    const RecomputeRule* rule, const std::vector<Movement>* alternative) {
+                    const RecomputeRule* rule,
+                    std::span<const std::vector<Movement>> alternatives) {
   RefineResult res;
   auto done = [&] {
     return res.simulations >= o.max_simulations ||
            res.simulations * w.kernels.size() >= o.max_simulated_kernels;
   };
-  // Up to two starting points (movements only; with recompute), the faster first. A search
-  // that ends with budget left continues from the other one: a recompute costs compute time
-  // that refinement of the other start may avoid altogether.
-  std::vector<Movement> other;
-  sim::Report other_report;
-  res.unrefined = simulate_moves(w, v, m, victims, moves, rule);
+  // Several starting points (movements only; with recompute), simulated while the budget
+  // allows; the search starts from the fastest and, if it ends with budget left, continues
+  // from the second: a recompute costs compute time that another start may avoid altogether.
+  std::vector<std::vector<Movement>> starts{moves};
+  std::vector<sim::Report> reports{simulate_moves(w, v, m, victims, moves, rule)};
   res.simulations = 1;
-  if (alternative && !done()) {
-    other = *alternative;
-    other_report = simulate_moves(w, v, m, victims, other, rule);
+  for (const std::vector<Movement>& alt : alternatives) {
+    if (done()) break;
+    starts.push_back(alt);
+    reports.push_back(simulate_moves(w, v, m, victims, alt, rule));
     ++res.simulations;
-    if (better(other_report, res.unrefined)) {
-      std::swap(moves, other);
-      std::swap(res.unrefined, other_report);
-    }
   }
+  std::vector<std::size_t> order(starts.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return better(reports[x], reports[y]); });
+  moves = starts[order[0]];
+  res.unrefined = reports[order[0]];
   res.best = local_search(w, v, m, d, victims, moves, res.unrefined, o, rule, res, done);
-  if (alternative && o.max_simulations >= 2 && !done() && other_report.feasible &&
+  if (order.size() > 1 && !done() && reports[order[1]].feasible &&
       !(res.best.feasible && res.best.fraction_of_ideal >= o.good_enough)) {
+    std::vector<Movement>& other = starts[order[1]];
     sim::Report r =
-        local_search(w, v, m, d, victims, other, std::move(other_report), o, rule, res, done);
+        local_search(w, v, m, d, victims, other, std::move(reports[order[1]]), o, rule, res, done);
     if (better(r, res.best)) {
       moves = std::move(other);
       res.best = std::move(r);

@@ -11,6 +11,7 @@
 // would break that invariant is rejected without being simulated.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "strata/analysis/vitality.hpp"
@@ -62,11 +63,12 @@ struct RefineResult {
   std::uint32_t repairs_tried = 0;
   std::uint32_t repairs_kept = 0;
 };
-/// With an `alternative` set of movements (the sweep with recompute), both are simulated first
-/// and refinement starts from the faster; `unrefined` is that one.
+/// With `alternatives` (the sweeps with recompute), all are simulated first (as the budget
+/// allows) and refinement starts from the fastest, then continues from the second if budget is
+/// left; `unrefined` is the fastest start.
 RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
                     const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o,
                     const RecomputeRule* rule = nullptr,
-                    const std::vector<Movement>* alternative = nullptr);
+                    std::span<const std::vector<Movement>> alternatives = {});
 
 }  // namespace strata::planner
