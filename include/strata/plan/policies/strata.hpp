@@ -35,9 +35,9 @@
 ///    down to single repairs. It stops when nothing improves, at ideal, or at the budget.
 ///    With recompute on, a period may also be released and its tensor recomputed by re-running
 ///    a cheap producer from resident sources (Note [strata recompute] in
-///    src/plan/policies/strata_recompute.hpp): the sweep runs twice (movements only, with
-///    recompute), refinement starts from the faster and continues from the other if budget
-///    is left, and (r) turns a late prefetch, a faulted tensor or an eviction a kernel waited
+///    src/plan/policies/strata_recompute.hpp): the sweep runs three times (movements only,
+///    single-kernel recomputes, recomputes with intermediates), refinement starts from the
+///    fastest and continues from the second if budget is left, and (r) turns a late prefetch, a faulted tensor or an eviction a kernel waited
 ///    for into a recompute where the producer takes less than the stall.
 /// Everything is deterministic (no clock, no randomness); rates and capacities come from the
 /// Machine only.
