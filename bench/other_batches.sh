@@ -3,8 +3,9 @@
 # "the same on other batch sizes"): zoo models of the same families (BERT-base/large, ViT-B/L,
 # Inception-v3, ResNet-152, SENet-154) at batch sizes whose peak does not fit g10-a100's 40 GB
 # GPU, each compared under uvm, deepum, g10 and strata. Prints a Markdown table: per case the
-# fraction of ideal of each policy, and PASS where strata >= g10 (FAIL otherwise); the exit
-# status is the number of FAILs (0: all pass).
+# fraction of ideal of each policy, strata's iteration over the lower bound (`strata bound`,
+# docs/bound.md; 1.000 = provably optimal), and PASS where strata >= g10 (FAIL otherwise); the
+# exit status is the number of FAILs (0: all pass).
 #
 #   bash bench/other_batches.sh [build-dir]        (default build dir: build; builds it if needed)
 #
@@ -36,11 +37,13 @@ fractions() {  # $1 model, $2 batch
     --policies "$(IFS=,; echo "${policies[*]}")" --json |
     awk -F': ' '/"feasible"/ { f = ($2 ~ /true/) }
                 /"fraction_of_ideal"/ { gsub(/[ ,]/, "", $2); v = $2 }
-                /"policy"/ { gsub(/[ ",]/, "", $2); printf "%s=%s ", $2, (f ? sprintf("%.3f", v) : "inf") }'
+                /"of_bound"/ { gsub(/[ ,]/, "", $2); b = $2 }
+                /"policy"/ { gsub(/[ ",]/, "", $2); printf "%s=%s %s/bound=%s ", $2,
+                             (f ? sprintf("%.3f", v) : "inf"), $2, (f ? sprintf("%.3f", b) : "-") }'
 }
 
-echo "| model | batch | peak (GiB) | uvm | deepum | g10 | strata | strata >= g10 |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| model | batch | peak (GiB) | uvm | deepum | g10 | strata | strata / bound | strata >= g10 |"
+echo "|---|---|---|---|---|---|---|---|---|"
 fails=0
 for c in "${cases[@]}"; do
   set -- $c
@@ -52,7 +55,7 @@ for c in "${cases[@]}"; do
     if (s == "inf") { print "FAIL"; exit } if (g == "inf") { print "PASS"; exit }
     print (s + 0 >= g + 0 ? "PASS" : "FAIL") }')
   [[ "$verdict" == PASS ]] || fails=$((fails + 1))
-  echo "| $1 | $2 | $peak | ${f[uvm]} | ${f[deepum]} | ${f[g10]} | ${f[strata]} | $verdict |"
+  echo "| $1 | $2 | $peak | ${f[uvm]} | ${f[deepum]} | ${f[g10]} | ${f[strata]} | ${f[strata/bound]} | $verdict |"
   unset f
 done
 echo
