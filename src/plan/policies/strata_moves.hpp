@@ -29,8 +29,9 @@ struct Movement {
   /// false: prefetch only, for a tensor the simulator's victim choice evicts (a repair)
   bool evict = true;
   bool active = true;  ///< false: dropped by a repair, kept so indices stay stable
-  /// true: release after `evict_after`, recompute before `prefetch` (== next_use) instead of
-  /// moving; `evict` and `to` are unused (Note [strata recompute] in strata_recompute.hpp)
+  /// true: release after `evict_after`, recompute before `prefetch` (next_use, or earlier where
+  /// another recompute reads it) instead of moving; `evict` and `to` are unused (Note [strata
+  /// recompute] in strata_recompute.hpp)
   bool recompute = false;
 
   friend bool operator==(const Movement&, const Movement&) = default;
@@ -40,7 +41,8 @@ struct Movement {
 /// use first), prefetches in `before` of their slot (soonest next use first, so the simulator's
 /// first-in first-out admission serves the most urgent first), and persistent tensors whose
 /// prefetch falls in the next iteration starting there. A recompute movement is a release in
-/// `after` of its last use and a recompute in `before` of its next use, after the prefetches.
+/// `after` of its last use and a recompute in `before` of its `prefetch` slot, after the
+/// prefetches, recomputes of one slot in producer order.
 class RecomputeRule;
 
 /// A recompute whose producer reads a tensor dead by then also recomputes that intermediate
