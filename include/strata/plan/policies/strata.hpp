@@ -37,8 +37,9 @@
 ///    a cheap producer from resident sources (Note [strata recompute] in
 ///    src/plan/policies/strata_recompute.hpp): the sweep runs three times (movements only,
 ///    single-kernel recomputes, recomputes with intermediates), refinement starts from the
-///    fastest and continues from the second if budget is left, and (r) turns a late prefetch, a faulted tensor or an eviction a kernel waited
-///    for into a recompute where the producer takes less than the stall.
+///    fastest and continues from the second if budget is left, and (r) turns a late prefetch,
+///    a faulted tensor or an eviction a kernel waited for into a recompute where the producer
+///    takes less than the stall (tried after (a) and (b), before (c)).
 /// Everything is deterministic (no clock, no randomness); rates and capacities come from the
 /// Machine only.
 
