@@ -77,7 +77,8 @@ TEST_P(PolicyContract, PlansValidateAndSimulateWithinCapacityDeterministically) 
   EXPECT_TRUE(a.infeasible_reason.empty());
   EXPECT_GT(a.fraction_of_ideal, 0.0);
   EXPECT_LE(a.fraction_of_ideal, 1.0);
-  EXPECT_EQ(a.iteration_ns - a.stall.total_ns(), a.ideal_ns);
+  // The identity of report.hpp: recomputes (strata) and in-place access lengthen it too.
+  EXPECT_EQ(a.iteration_ns - a.stall.total_ns() - a.recompute_ns - a.direct_access_ns, a.ideal_ns);
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {

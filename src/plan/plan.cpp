@@ -86,6 +86,32 @@ bool recomputed_before_next_use(const Plan& p, const Workload& w, TensorId t, Ke
   return false;
 }
 
+/// Whether list[index] (a recompute of t, in `before` of kernel k) is an intermediate of a
+/// recompute chain (Note [recompute intermediates]): a later recompute in the same list re-runs
+/// a producer that reads t, and after[k] releases t.
+bool recompute_intermediate(const Plan& p, const Workload& w, const std::vector<KernelId>& producer,
+                            KernelId k, std::size_t index) {
+  const auto& list = p.kernels[k].before;
+  const TensorId t = list[index].tensor;
+  bool read = false;
+  for (std::size_t j = index + 1; j < list.size() && !read; ++j) {
+    if (list[j].kind != ActionKind::recompute || producer[list[j].tensor] == kNoKernel) continue;
+    const auto& in = w.kernels[producer[list[j].tensor]].inputs;
+    read = std::find(in.begin(), in.end(), t) != in.end();
+  }
+  if (!read) return false;
+  for (const Action& a : p.kernels[k].after)
+    if (a.kind == ActionKind::release && a.tensor == t) return true;
+  return false;
+}
+
+/// Whether a recompute of t is issued in list[0, index) of `before` kernel k.
+bool recomputed_earlier_in(const std::vector<Action>& list, std::size_t index, TensorId t) {
+  for (std::size_t j = 0; j < index; ++j)
+    if (list[j].kind == ActionKind::recompute && list[j].tensor == t) return true;
+  return false;
+}
+
 /// Checks KernelActions::direct of every kernel (Note [direct access]).
 void validate_direct(const Plan& p, const Workload& w, const Machine& m, const std::string& where) {
   for (KernelId k = 0; k < p.kernels.size(); ++k) {
@@ -240,7 +266,7 @@ void validate(const Plan& p, const Workload& w, const Machine& m) {
                                ", so re-running it needs the tensor itself; fetch it instead");
           for (TensorId in : prod.inputs) {
             if (in >= w.tensors.size() || w.tensors[in].persistent) continue;
-            if (uses.last[in] < runs_before)
+            if (uses.last[in] < runs_before && !(before && recomputed_earlier_in(list, index, in)))
               throw InvalidInput(where + what + ": its producer " + kernel_label(prod.id, &w) +
                                  " reads " + w.tensors[in].name + ", which is dead after " +
                                  kernel_label(uses.last[in], &w) +
@@ -264,8 +290,11 @@ void validate(const Plan& p, const Workload& w, const Machine& m) {
                                "); release it after that kernel, or recompute it before its "
                                "next use");
         } else {
-          // Moved while it can still be used: before kernel <= last or after kernel < last.
-          const bool ok = before ? k <= last : k < last;
+          // Moved while it can still be used: before kernel <= last or after kernel < last; or
+          // recomputed as an intermediate of a recompute chain.
+          const bool ok =
+              (before ? k <= last : k < last) || (before && a.kind == ActionKind::recompute &&
+                                                  recompute_intermediate(p, w, producer, k, index));
           if (!ok)
             throw InvalidInput(where + what + ": " + t.name + " is dead after " +
                                kernel_label(last, &w) +

@@ -27,6 +27,12 @@
 ///   is still live: validate() accepts a release before the tensor's last use only if a
 ///   recompute of it follows, at or before its next use.
 ///
+/// Note [recompute intermediates]: a recompute re-runs one producer, so its inputs must be live.
+/// One exception makes two-kernel recomputes possible (batch norm then ReLU, from the
+/// convolution output that is still live): in `before` of kernel k, a tensor already dead may be
+/// recomputed if a later recompute in the same list reads it and `after` of k releases it. It
+/// then exists only while k's recomputes run and k itself runs.
+///
 /// Note [direct access]: `KernelActions::direct` lists tensors the kernel reads (and, if it
 /// writes them, writes) in place in a slower tier over a link with `direct_access` (zero-copy
 /// host memory over PCIe, a CPU loading from Optane) instead of having them in device memory.
@@ -115,10 +121,11 @@ Plan make_empty_plan(const Workload& w, std::string name, std::string policy);
 /// non-persistent tensors in `initial`, tiers the machine lacks, prefetch not to the device,
 /// evict to the device, release with a tier, recompute of a tensor with no producer, of a
 /// persistent one, of one whose producer reads it, before its producer ran, or while one of
-/// the producer's non-persistent inputs is already dead, moving (prefetch/evict/recompute) a
-/// non-persistent tensor after its last use, releasing it before its last use has ended unless
-/// a recompute of it follows at or before its next use, releasing a persistent tensor, and a
-/// direct access to a tensor the kernel does not use, listed twice, on the device, or over a
+/// the producer's non-persistent inputs is already dead (unless recomputed earlier in the same
+/// list), moving (prefetch/evict/recompute) a non-persistent tensor after its last use (except a
+/// recompute intermediate, Note [recompute intermediates]), releasing it before its last use has
+/// ended unless a recompute of it follows at or before its next use, releasing a persistent tensor,
+/// and a direct access to a tensor the kernel does not use, listed twice, on the device, or over a
 /// link without `direct_access` from any GPU's memory (Note [direct access]).
 void validate(const Plan& p, const Workload& w, const Machine& m);
 

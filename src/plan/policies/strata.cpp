@@ -4,7 +4,9 @@
 
 #include "strata/core/error.hpp"
 #include "strata/core/units.hpp"
+#include "strata/plan/recompute_sources.hpp"
 #include "strata_moves.hpp"
+#include "strata_recompute.hpp"
 #include "strata_refine.hpp"
 #include "strata_schedule.hpp"
 
@@ -32,13 +34,35 @@ StrataPlanResult plan_strata(const Workload& w, const Vitality& v, const Machine
                        "' holds " + format_bytes(d.capacity_bytes) + " and machine '" + m.name +
                        "' has no host or SSD tier linked to it to evict to; use a machine with "
                        "a host or ssd tier (e.g. the g10-a100 preset)");
+  // Three sweeps: movements only, recompute of single kernels, recompute with intermediates;
+  // the simulator picks (refine), or without simulations the one that leaves fewer kernels
+  // over the line.
+  const planner::RecomputeRule rule(w, v);
+  const planner::RecomputeRule* recompute = o.recompute ? &rule : nullptr;
   planner::Schedule s = planner::schedule(w, v, d, o);
+  std::vector<planner::Schedule> alts;
+  if (recompute) {
+    const planner::RecomputeRule single(w, v, false);
+    for (const planner::RecomputeRule* r : {&single, recompute}) {
+      planner::Schedule sr = planner::schedule(w, v, d, o, r);
+      const bool any = std::any_of(sr.moves.begin(), sr.moves.end(),
+                                   [](const planner::Movement& mv) { return mv.recompute; });
+      if (any && (alts.empty() || alts.back().moves != sr.moves)) alts.push_back(std::move(sr));
+    }
+  }
+  if (o.max_simulations == 0 || s.moves.empty())
+    for (planner::Schedule& a : alts)
+      if (a.kernels_over_line < s.kernels_over_line) s = std::move(a);
+  if (o.max_simulations == 0 || s.moves.empty()) alts.clear();
+  std::vector<std::vector<planner::Movement>> alt_moves;
+  for (planner::Schedule& a : alts) alt_moves.push_back(std::move(a.moves));
   StrataPlanResult r;
   r.stats.periods = s.periods;
   r.stats.kernels_over_line = s.kernels_over_line;
-  r.stats.eviction_bound_ns = planner::eviction_bound_ns(w, v, d);
+  r.stats.eviction_bound_ns = planner::eviction_bound_ns(w, v, d, recompute);
   if (o.max_simulations >= 1 && !s.moves.empty()) {
-    const planner::RefineResult rr = planner::refine(w, v, m, d, victims, s.moves, o);
+    const planner::RefineResult rr =
+        planner::refine(w, v, m, d, victims, s.moves, o, recompute, alt_moves);
     r.stats.simulations = rr.simulations;
     r.stats.repairs_tried = rr.repairs_tried;
     r.stats.repairs_kept = rr.repairs_kept;
@@ -46,10 +70,13 @@ StrataPlanResult plan_strata(const Workload& w, const Vitality& v, const Machine
     if (rr.best.feasible) r.stats.refined_ns = rr.best.iteration_ns;
   }
   for (const planner::Movement& mv : s.moves)
-    if (mv.active && mv.evict)
+    if (mv.active && mv.recompute)
+      ++r.stats.recomputed;
+    else if (mv.active && mv.evict)
       ++(mv.to == TierKind::host ? r.stats.evicted_to_host : r.stats.evicted_to_ssd);
-  r.plan = planner::build_plan(w, s.moves, "strata plan of " + w.name, "strata");
+  r.plan = planner::build_plan(w, s.moves, "strata plan of " + w.name, "strata", &rule);
   validate(r.plan, w, m);
+  validate_recompute_sources(r.plan, w);
   return r;
 }
 

@@ -42,12 +42,22 @@ struct Arrival {
 
 std::vector<Stall> diagnose(const Workload& w, const sim::Report& r) {
   std::vector<std::pair<std::int64_t, std::int64_t>> kernels;  // start, end
+  // Compute-stream time spent recomputing before each kernel: busy, not stalled.
+  std::vector<std::int64_t> recomputing;
+  std::int64_t recompute_ns = 0;
   std::map<std::string_view, TensorId> ids;
   for (const Tensor& t : w.tensors) ids.emplace(t.name, t.id);
   std::vector<Arrival> arrivals;
   for (const sim::TimelineSpan& s : r.timeline.spans) {
     if (s.track == 0) {
+      const std::string_view name = s.name;
+      if (name.substr(0, 10) == "recompute " && ids.count(name.substr(10))) {
+        recompute_ns += s.duration_ns;
+        continue;
+      }
       kernels.emplace_back(s.start_ns, s.start_ns + s.duration_ns);
+      recomputing.push_back(recompute_ns);
+      recompute_ns = 0;
       continue;
     }
     std::string_view tensor;
@@ -66,7 +76,7 @@ std::vector<Stall> diagnose(const Workload& w, const sim::Report& r) {
   std::int64_t prev_end = 0;
   for (std::size_t k = 0; k < kernels.size(); ++k) {
     const auto [start, end] = kernels[k];
-    const std::int64_t wait = start - prev_end;
+    const std::int64_t wait = start - prev_end - recomputing[k];
     const std::int64_t from = prev_end;
     prev_end = end;
     if (wait <= 0) continue;

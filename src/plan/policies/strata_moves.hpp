@@ -29,6 +29,10 @@ struct Movement {
   /// false: prefetch only, for a tensor the simulator's victim choice evicts (a repair)
   bool evict = true;
   bool active = true;  ///< false: dropped by a repair, kept so indices stay stable
+  /// true: release after `evict_after`, recompute before `prefetch` (next_use, or earlier where
+  /// another recompute reads it) instead of moving; `evict` and `to` are unused (Note [strata
+  /// recompute] in strata_recompute.hpp)
+  bool recompute = false;
 
   friend bool operator==(const Movement&, const Movement&) = default;
 };
@@ -36,8 +40,15 @@ struct Movement {
 /// @brief The Plan of a set of movements: evictions in `after` of their last use (farthest next
 /// use first), prefetches in `before` of their slot (soonest next use first, so the simulator's
 /// first-in first-out admission serves the most urgent first), and persistent tensors whose
-/// prefetch falls in the next iteration starting there.
+/// prefetch falls in the next iteration starting there. A recompute movement is a release in
+/// `after` of its last use and a recompute in `before` of its `prefetch` slot, after the
+/// prefetches, recomputes of one slot in producer order.
+class RecomputeRule;
+
+/// A recompute whose producer reads a tensor dead by then also recomputes that intermediate
+/// first and releases it after the kernel (`rule` says which; required if any movement
+/// recomputes).
 Plan build_plan(const Workload& w, std::span<const Movement> moves, std::string name,
-                std::string policy);
+                std::string policy, const RecomputeRule* rule = nullptr);
 
 }  // namespace strata::planner

@@ -41,8 +41,9 @@ double fetch_ns(const DeviceView& d, TierKind tier, std::uint64_t bytes) {
 }
 
 sim::Report simulate_moves(const Workload& w, const Vitality& v, const Machine& m,
-                           const Policy& victims, const std::vector<Movement>& moves) {
-  const Plan plan = build_plan(w, moves, "strata plan of " + w.name, "strata");
+                           const Policy& victims, const std::vector<Movement>& moves,
+                           const RecomputeRule* rule) {
+  const Plan plan = build_plan(w, moves, "strata plan of " + w.name, "strata", rule);
   sim::SimOptions so;
   so.record_timeline = true;
   // Capacity is checked at every grant regardless; the full re-sum after every event is for the
@@ -61,8 +62,25 @@ bool better(const sim::Report& a, const sim::Report& b) {
 
 std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
                                          const std::vector<Movement>& moves,
-                                         const std::vector<Stall>& stalls, const StrataOptions& o) {
+                                         const std::vector<Stall>& stalls, const StrataOptions& o,
+                                         const RecomputeRule* rule) {
   const std::size_t n = w.kernels.size();
+  std::optional<ResidencyBook> book;
+  if (rule) book.emplace(moves, *rule, w.tensors.size(), n);
+  // Whether period (a, next) of t may be recomputed at a cost below `wait_ns`.
+  // The slot at which period (a, next) of t would be recomputed (next, or earlier where another
+  // recompute needs t), or 0 if it may not be recomputed at a cost below `wait_ns`.
+  auto recompute_at = [&](TensorId t, std::size_t a, std::size_t next,
+                          std::int64_t wait_ns) -> std::size_t {
+    if (!rule) return 0;
+    const std::size_t at = book->first_pin(t, a, next);
+    if (!rule->allowed(t, a, at) || rule->cost_ns(t, at) >= wait_ns ||
+        !book->sources_resident(rule->sources(t, at), at))
+      return 0;
+    return at;
+  };
+
+  std::vector<Repair> recomp;  // tried first
   // Active movements by (tensor, next use in the iteration).
   std::map<std::pair<TensorId, std::size_t>, std::size_t> by_use;
   std::map<std::pair<TensorId, std::size_t>, std::size_t> by_last;
@@ -80,6 +98,12 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       const auto it = by_use.find({st.tensor, k});
       if (it != by_use.end()) {
         const Movement& mv = moves[it->second];
+        if (mv.recompute) {
+          out.push_back({RepairKind::drop_movement, it->second, 0, {}});
+          continue;
+        }
+        if (const std::size_t at = recompute_at(mv.tensor, mv.last_use, mv.next_use, st.wait_ns))
+          recomp.push_back({RepairKind::recompute, it->second, at, {}});
         const double target =
             static_cast<double>(start_of(v, mv.prefetch)) - 1.5 * static_cast<double>(st.wait_ns);
         const std::size_t s = slot_before(v, mv.prefetch, mv.evict_after + 1, target);
@@ -94,6 +118,10 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       if (!prev) continue;
       const std::size_t next = k > *prev ? k : k + n;
       if (next < *prev + 2) continue;
+      if (const std::size_t at = recompute_at(st.tensor, *prev, next, st.wait_ns))
+        recomp.push_back(
+            {RepairKind::add_recompute, 0, 0,
+             recompute_movement(st.tensor, w.tensors[st.tensor].bytes, *prev, next, at)});
       Movement add;
       add.tensor = st.tensor;
       add.bytes = w.tensors[st.tensor].bytes;
@@ -106,6 +134,31 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       add.prefetch = slot_before(v, next, *prev + 1, static_cast<double>(start_of(v, next)) - lead);
       out.push_back({RepairKind::add_prefetch, 0, 0, add});
       continue;
+    }
+    // Backpressure: evictions k waited for, or that competed with them, become recomputes where
+    // the producer takes less than the wait; else one more idle tensor is recomputed.
+    if (rule) {
+      for (const std::vector<TensorId>* list : {&st.evicting, &st.competing})
+        for (TensorId t : *list)
+          for (std::size_t i = 0; i < moves.size(); ++i) {
+            const Movement& mv = moves[i];
+            if (!mv.active || !mv.evict || mv.recompute || mv.tensor != t || mv.last_use >= k ||
+                k >= mv.next_use)
+              continue;
+            if (const std::size_t at = recompute_at(t, mv.last_use, mv.next_use, st.wait_ns))
+              recomp.push_back({RepairKind::recompute, i, at, {}});
+          }
+      std::optional<Movement> more;
+      for (const Tensor& t : w.tensors) {
+        if (t.persistent) continue;
+        for (const InactivePeriod& ip : v.tensors[t.id].inactive) {
+          if (!(ip.after < k && k < ip.before) || by_last.count({t.id, ip.after})) continue;
+          if (more && ip.before <= more->next_use) continue;
+          const std::size_t at = recompute_at(t.id, ip.after, ip.before, st.wait_ns);
+          if (at > k) more = recompute_movement(t.id, t.bytes, ip.after, ip.before, at);
+        }
+      }
+      if (more) recomp.push_back({RepairKind::add_recompute, 0, 0, *more});
     }
     // Backpressure: evictions that shared the bus with the ones k waited for, and were not done
     // when k started, go after k instead (the simulator shares bandwidth fairly; the planner's
@@ -160,12 +213,16 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       }
   }
   std::vector<std::vector<Repair>> groups;
-  for (std::vector<Repair>* g : {&out, &defer, &second})
+  for (std::vector<Repair>* g : {&out, &defer, &recomp, &second})
     if (!g->empty()) groups.push_back(std::move(*g));
   return groups;
 }
 
 void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
+  if ((r.kind == RepairKind::earlier_prefetch || r.kind == RepairKind::defer_eviction ||
+       r.kind == RepairKind::other_tier) &&
+      moves[r.move].recompute)
+    return;  // a recompute has no transfer to move (a batch may hold both repairs)
   switch (r.kind) {
     // Repairs of one batch may touch one movement twice: keep it in order.
     case RepairKind::earlier_prefetch:
@@ -186,28 +243,34 @@ void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
       break;
     }
     case RepairKind::drop_movement: moves[r.move].active = false; break;
+    case RepairKind::recompute: {
+      Movement& mv = moves[r.move];
+      mv = recompute_movement(mv.tensor, mv.bytes, mv.last_use, mv.next_use, r.slot);
+      break;
+    }
+    case RepairKind::add_recompute: moves.push_back(r.added); break;
   }
 }
 
-RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
-                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o) {
-  RefineResult res;
-  res.unrefined = simulate_moves(w, v, m, victims, moves);
-  res.simulations = 1;
-  res.best = res.unrefined;
-  auto done = [&] {
-    return res.simulations >= o.max_simulations ||
-           res.simulations * w.kernels.size() >= o.max_simulated_kernels ||
-           (res.best.feasible && res.best.fraction_of_ideal >= o.good_enough);
-  };
-  if (d.paths.empty() || !res.best.feasible) return res;
-  // Groups of repairs, tried in order: each group first as one batch, halved on rejection,
-  // then one by one; an accepted batch re-diagnoses and starts again from the first group.
-  std::vector<std::vector<Repair>> groups = propose(w, v, d, moves, diagnose(w, res.best), o);
+namespace {
+
+/// One local search from `moves` (simulated as `start`): repairs in groups, tried in order: each
+/// group first as one batch, halved on rejection, then one by one; an accepted batch
+/// re-diagnoses and starts again from the first group. Returns the best report; `moves` becomes
+/// its movements. Counts into `res`; stops when `done()`.
+template <typename Done>
+sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
+                         const DeviceView& d, const Policy& victims, std::vector<Movement>& moves,
+                         sim::Report start, const StrataOptions& o, const RecomputeRule* rule,
+                         RefineResult& res, Done done) {
+  sim::Report best = std::move(start);
+  if (d.paths.empty() || !best.feasible) return best;
+  auto finished = [&] { return done() || best.fraction_of_ideal >= o.good_enough; };
+  std::vector<std::vector<Repair>> groups = propose(w, v, d, moves, diagnose(w, best), o, rule);
   std::size_t g = 0;
   std::size_t offset = 0;
   std::size_t batch = groups.empty() ? 0 : groups[0].size();
-  while (!done() && g < groups.size()) {
+  while (!finished() && g < groups.size()) {
     const std::vector<Repair>& repairs = groups[g];
     if (offset >= repairs.size()) {
       ++g;
@@ -218,14 +281,20 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, cons
     std::vector<Movement> trial = moves;
     const std::size_t end = std::min(repairs.size(), offset + batch);
     for (std::size_t i = offset; i < end; ++i) apply(trial, repairs[i], d);
-    sim::Report r = simulate_moves(w, v, m, victims, trial);
-    ++res.simulations;
-    res.repairs_tried += static_cast<std::uint32_t>(end - offset);
-    if (better(r, res.best)) {
+    // A batch that leaves a recompute without resident sources is rejected unsimulated.
+    const bool consistent =
+        !rule || recomputes_consistent(trial, *rule, w.tensors.size(), w.kernels.size());
+    sim::Report r;
+    if (consistent) {
+      r = simulate_moves(w, v, m, victims, trial, rule);
+      ++res.simulations;
+      res.repairs_tried += static_cast<std::uint32_t>(end - offset);
+    }
+    if (consistent && better(r, best)) {
       res.repairs_kept += static_cast<std::uint32_t>(end - offset);
       moves = std::move(trial);
-      res.best = std::move(r);
-      groups = propose(w, v, d, moves, diagnose(w, res.best), o);
+      best = std::move(r);
+      groups = propose(w, v, d, moves, diagnose(w, best), o, rule);
       g = 0;
       offset = 0;
       batch = groups.empty() ? 0 : groups[0].size();
@@ -233,6 +302,49 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, cons
       batch = (batch + 1) / 2;
     } else {
       ++offset;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
+                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o,
+                    const RecomputeRule* rule,
+                    std::span<const std::vector<Movement>> alternatives) {
+  RefineResult res;
+  auto done = [&] {
+    return res.simulations >= o.max_simulations ||
+           res.simulations * w.kernels.size() >= o.max_simulated_kernels;
+  };
+  // Several starting points (movements only; with recompute), simulated while the budget
+  // allows; the search starts from the fastest and, if it ends with budget left, continues
+  // from the second: a recompute costs compute time that another start may avoid altogether.
+  std::vector<std::vector<Movement>> starts{moves};
+  std::vector<sim::Report> reports{simulate_moves(w, v, m, victims, moves, rule)};
+  res.simulations = 1;
+  for (const std::vector<Movement>& alt : alternatives) {
+    if (done()) break;
+    starts.push_back(alt);
+    reports.push_back(simulate_moves(w, v, m, victims, alt, rule));
+    ++res.simulations;
+  }
+  std::vector<std::size_t> order(starts.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return better(reports[x], reports[y]); });
+  moves = starts[order[0]];
+  res.unrefined = reports[order[0]];
+  res.best = local_search(w, v, m, d, victims, moves, res.unrefined, o, rule, res, done);
+  if (order.size() > 1 && !done() && reports[order[1]].feasible &&
+      !(res.best.feasible && res.best.fraction_of_ideal >= o.good_enough)) {
+    std::vector<Movement>& other = starts[order[1]];
+    sim::Report r =
+        local_search(w, v, m, d, victims, other, std::move(reports[order[1]]), o, rule, res, done);
+    if (better(r, res.best)) {
+      moves = std::move(other);
+      res.best = std::move(r);
     }
   }
   return res;

@@ -5,10 +5,13 @@
 // batches, keep a batch only if the simulated iteration got faster.
 //
 // Note [strata repairs]: a Repair edits the list of movements; each kind is one way out of a
-// stall, so a new kind (recompute instead of move, once the simulator models recompute) is one
-// more enumerator, one more case in propose() and one in apply().
+// stall, so a new kind is one more enumerator, one more case in propose() and one in apply().
+// Repairs that recompute (Note [strata recompute] in strata_recompute.hpp) are proposed only
+// where the producer's time is below the stall and the sources are resident, and a batch that
+// would break that invariant is rejected without being simulated.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "strata/analysis/vitality.hpp"
@@ -16,6 +19,7 @@
 #include "strata/sim/report.hpp"
 #include "strata_diagnose.hpp"
 #include "strata_moves.hpp"
+#include "strata_recompute.hpp"
 #include "strata_schedule.hpp"
 
 namespace strata::planner {
@@ -27,6 +31,8 @@ enum class RepairKind : std::uint8_t {
   evict_more,        ///< add `added`, a new round trip, to free memory where a kernel waited
   drop_movement,     ///< keep movement `move`'s tensor on the device instead
   defer_eviction,    ///< issue movement `move`'s eviction after kernel `slot` instead
+  recompute,         ///< release movement `move`'s tensor and recompute it before `slot` instead
+  add_recompute,     ///< add `added`, a recompute round trip, where a kernel waited
 };
 
 struct Repair {
@@ -36,12 +42,15 @@ struct Repair {
   Movement added;
 };
 
-/// @brief Repairs for the stalls, in groups tried one after the other: first one repair per
-/// stall (the longest stalls first: move a prefetch earlier, prefetch a faulted tensor, evict one
-/// more tensor), then deferring competing evictions, then switching tiers.
+/// @brief Repairs for the stalls, in groups tried one after the other: with a `rule`, first
+/// recomputes (a late prefetch, a faulted tensor, an eviction the kernel waited for, or one more
+/// idle tensor, recomputed instead of moved); then one repair per stall (the longest stalls
+/// first: move a prefetch earlier, prefetch a faulted tensor, evict one more tensor), then
+/// deferring competing evictions, then switching tiers.
 std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
                                          const std::vector<Movement>& moves,
-                                         const std::vector<Stall>& stalls, const StrataOptions& o);
+                                         const std::vector<Stall>& stalls, const StrataOptions& o,
+                                         const RecomputeRule* rule = nullptr);
 
 /// @brief Applies `r` to `moves`.
 void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d);
@@ -54,7 +63,12 @@ struct RefineResult {
   std::uint32_t repairs_tried = 0;
   std::uint32_t repairs_kept = 0;
 };
+/// With `alternatives` (the sweeps with recompute), all are simulated first (as the budget
+/// allows) and refinement starts from the fastest, then continues from the second if budget is
+/// left; `unrefined` is the fastest start.
 RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
-                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o);
+                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o,
+                    const RecomputeRule* rule = nullptr,
+                    std::span<const std::vector<Movement>> alternatives = {});
 
 }  // namespace strata::planner

@@ -5,6 +5,7 @@
 
 #include "strata/core/error.hpp"
 #include "strata/sim/transfers.hpp"
+#include "strata_recompute.hpp"
 
 namespace strata::planner {
 
@@ -27,7 +28,8 @@ struct Period {
 
 class Sweep {
  public:
-  Sweep(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o)
+  Sweep(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o,
+        const RecomputeRule* rule)
       : w_(w),
         v_(v),
         d_(d),
@@ -36,7 +38,10 @@ class Sweep {
         timeline_(v.start_ns, v.ideal_ns, d.resource_bytes_per_s),
         mem_(v.live_bytes.begin(), v.live_bytes.end()),
         host_(n_, 0),
-        line_(static_cast<double>(d.capacity_bytes) * o.memory_fraction) {}
+        line_(static_cast<double>(d.capacity_bytes) * o.memory_fraction),
+        rule_(rule),
+        book_(w.tensors.size(), n_),
+        moves_of_(w.tensors.size()) {}
 
   Schedule run() {
     collect();
@@ -96,6 +101,7 @@ class Sweep {
         timeline_.latest_start(p.fetch_route, bytes * (1 + o_.prefetch_margin), pr.next,
                                std::max(ku, out_by) + 1, p.fetch_latency_ns);
     if (!start) return std::nullopt;
+    if (!book_.can_be_out(pr.tensor, pr.a, *start)) return std::nullopt;
     if (!host_room(p, pr.a + 1, pr.next, pr.bytes)) return std::nullopt;
     return Option{std::min(out_by, ku), *start};
   }
@@ -120,7 +126,88 @@ class Sweep {
     if (p.kind == TierKind::host)
       for (std::size_t j = pr.a + 1; j < pr.next; ++j) host_[j % n_] += pr.bytes;
     for (std::size_t j = opt.out_by; j < opt.prefetch; ++j) mem_[j % n_] -= pr.bytes;
+    book_.add_out(pr.tensor, pr.a, opt.prefetch);
+    moves_of_[pr.tensor].push_back(chosen_.size());
     chosen_.push_back(std::move(c));
+  }
+
+  // Recompute instead of moving (Note [strata recompute]) where the rule allows it, it keeps
+  // every recompute's sources resident, and the producer takes at most recompute_max_cost of
+  // the tensor's uncontended transfer time on the fastest path.
+  bool try_recompute(std::size_t index, std::size_t k) {
+    if (!rule_) return false;
+    const Period& pr = periods_[index];
+    // Recomputed before its next use, or earlier where another recompute needs it as a source.
+    const std::size_t at = book_.first_pin(pr.tensor, pr.a, pr.next);
+    if (!rule_->allowed(pr.tensor, pr.a, at)) return false;
+    const double transfer_ns = static_cast<double>(pr.bytes) / d_.paths.front().fetch_bytes_per_ns;
+    if (static_cast<double>(rule_->cost_ns(pr.tensor, at)) > o_.recompute_max_cost * transfer_ns)
+      return false;
+    std::vector<std::pair<std::size_t, std::size_t>> pulls;
+    if (!sources_ready(pr.tensor, at, k, 0, pulls)) return false;
+    for (const auto& [i, slot] : pulls) apply_pull(i, slot);
+    taken_[index] = true;
+    moves_of_[pr.tensor].push_back(chosen_.size());
+    Chosen c;
+    c.move = recompute_movement(pr.tensor, pr.bytes, pr.a, pr.next, at);
+    c.out_by = pr.a + 1;
+    for (std::size_t j = pr.a + 1; j < at; ++j) mem_[j] -= pr.bytes;
+    book_.add(c.move, *rule_);
+    chosen_.push_back(std::move(c));
+    return true;
+  }
+
+  // Whether every source of t is resident at slot s, or can be made so: a source recomputed
+  // later is recomputed at s instead (its own sources likewise, a few levels deep); a source
+  // evicted over s is prefetched before s instead, if the fetch bandwidth allows it after
+  // kernel k (kernels up to k keep their memory estimate). The changes go to `pulls`:
+  // (index into chosen_, new slot of its recompute or prefetch).
+  bool sources_ready(TensorId t, std::size_t s, std::size_t k, int depth,
+                     std::vector<std::pair<std::size_t, std::size_t>>& pulls) const {
+    for (TensorId x : rule_->sources(t, s)) {
+      if (book_.resident_at(x, s)) continue;
+      if (depth >= 3) return false;
+      std::optional<std::size_t> found;
+      for (std::size_t i : moves_of_[x]) {
+        const Movement& mv = chosen_[i].move;
+        if (mv.evict_after < s && s <= mv.prefetch) found = i;
+      }
+      if (!found) return false;
+      for (const auto& pull : pulls)
+        if (pull.first == *found) return false;
+      const Chosen& c = chosen_[*found];
+      const Movement& mv = c.move;
+      if (mv.recompute) {
+        if (!rule_->allowed(x, mv.evict_after, s) || !book_.can_be_out(x, mv.evict_after, s - 1))
+          return false;
+        pulls.emplace_back(*found, s);
+        if (!sources_ready(x, s, k, depth + 1, pulls)) return false;
+        continue;
+      }
+      const LowerPath& p = d_.paths[c.path];
+      const std::size_t lowest = std::max({k + 1, c.out_by + 1, mv.evict_after + 1});
+      if (lowest >= s) return false;
+      const auto start = timeline_.latest_start(
+          p.fetch_route, static_cast<double>(mv.bytes) * (1 + o_.prefetch_margin), s, lowest,
+          p.fetch_latency_ns);
+      if (!start || *start >= s) return false;
+      pulls.emplace_back(*found, *start);
+    }
+    return true;
+  }
+
+  void apply_pull(std::size_t i, std::size_t slot) {
+    Chosen& c = chosen_[i];
+    Movement& mv = c.move;
+    book_.remove(mv, *rule_);
+    for (std::size_t j = slot; j < mv.prefetch; ++j) mem_[j % n_] += mv.bytes;
+    if (!mv.recompute) {
+      const LowerPath& p = d_.paths[c.path];
+      timeline_.cancel(p.fetch_route, c.fetch);
+      c.fetch = timeline_.reserve(p.fetch_route, static_cast<double>(mv.bytes), slot, mv.next_use);
+    }
+    mv.prefetch = slot;
+    book_.add(mv, *rule_);
   }
 
   // Step 2 at kernel k: farthest next use first, until k is under the line.
@@ -154,6 +241,9 @@ class Sweep {
       for (const Cand& c : cands) {
         if (!over(k)) return;
         if (taken_[c.index]) continue;
+        // A recompute costs compute time for sure, a movement only if the bandwidth is short:
+        // a movement out by k is preferred; a recompute before one that makes k wait.
+        if (try_recompute(c.index, k)) continue;
         std::optional<Option> best;
         std::size_t best_path = 0;
         for (std::size_t pi = 0; pi < d_.paths.size(); ++pi) {
@@ -165,7 +255,10 @@ class Sweep {
             best_path = pi;
           }
         }
-        if (best) take(c.index, best_path, *best);
+        if (best)
+          take(c.index, best_path, *best);
+        else if (!late)
+          try_recompute(c.index, k);
       }
   }
 
@@ -178,6 +271,7 @@ class Sweep {
     });
     for (std::size_t i : order) {
       Chosen& c = chosen_[i];
+      if (c.move.recompute) continue;
       const LowerPath& p = d_.paths[c.path];
       const double lead_ns = o_.max_lead * static_cast<double>(c.move.bytes) / p.fetch_bytes_per_ns;
       const auto need_ns = static_cast<double>(timeline_.start_ns(c.move.next_use));
@@ -207,6 +301,9 @@ class Sweep {
   std::vector<Period> periods_;
   std::vector<bool> taken_;
   std::vector<Chosen> chosen_;
+  const RecomputeRule* rule_;  ///< nullptr: move only
+  ResidencyBook book_;
+  std::vector<std::vector<std::size_t>> moves_of_;  ///< per tensor, indices into chosen_
 };
 
 }  // namespace
@@ -244,8 +341,8 @@ DeviceView device_view(const Machine& m, GpuId gpu) {
   return d;
 }
 
-Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d,
-                  const StrataOptions& o) {
+Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o,
+                  const RecomputeRule* rule) {
   if (d.paths.empty() || v.peak_live_bytes <= d.capacity_bytes) {
     Schedule s;
     for (std::uint64_t b : v.live_bytes)
@@ -255,40 +352,74 @@ Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d,
     if (v.peak_live_bytes <= d.capacity_bytes) s.kernels_over_line = 0;
     return s;
   }
-  return Sweep(w, v, d, o).run();
+  return Sweep(w, v, d, o, rule).run();
 }
 
-std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d) {
-  if (d.paths.empty()) return v.ideal_ns;
-  // The most the device can evict per ns: the paths' rates, capped by any resource all cross.
+namespace {
+
+/// The most bytes per ns the device can move over these routes at once: the paths' rates,
+/// capped by any resource every route crosses.
+double total_rate_per_ns(const DeviceView& d, std::vector<ResourceIndex> LowerPath::*route) {
   double rate = 0;
   for (const LowerPath& p : d.paths) {
     double r = -1;
-    for (ResourceIndex i : p.evict_route)
+    for (ResourceIndex i : p.*route)
       r = r < 0 ? d.resource_bytes_per_s[i] : std::min(r, d.resource_bytes_per_s[i]);
     rate += r;
   }
   for (std::size_t i = 0; i < d.resource_bytes_per_s.size(); ++i) {
     bool all = true;
     for (const LowerPath& p : d.paths)
-      all = all && std::find(p.evict_route.begin(), p.evict_route.end(), i) != p.evict_route.end();
+      all = all && std::find((p.*route).begin(), (p.*route).end(), i) != (p.*route).end();
     if (all) rate = std::min(rate, d.resource_bytes_per_s[i]);
   }
-  rate /= 1e9;
-  // Persistent tensors first used after kernel k may have stayed out since the last iteration.
+  return rate / 1e9;
+}
+
+}  // namespace
+
+std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d,
+                               const RecomputeRule* rule) {
+  if (d.paths.empty()) return v.ideal_ns;
+  const double evict_rate = total_rate_per_ns(d, &LowerPath::evict_route);
+  const double fetch_rate = total_rate_per_ns(d, &LowerPath::fetch_route);
   const std::size_t n = w.kernels.size();
-  std::vector<std::uint64_t> later(n + 1, 0);
+  // Persistent tensors first used after kernel k may have stayed out since the last iteration;
+  // those last used before k may stay out until the next.
+  std::vector<std::uint64_t> later(n + 1, 0), done(n + 1, 0);
   for (const Tensor& t : w.tensors)
-    if (t.persistent && v.tensors[t.id].first_use != kNoKernel)
+    if (t.persistent && v.tensors[t.id].first_use != kNoKernel) {
       later[v.tensors[t.id].first_use] += t.bytes;
+      done[v.tensors[t.id].last_use + 1] += t.bytes;
+    }
   for (std::size_t k = n; k > 0; --k) later[k - 1] += later[k];
+  for (std::size_t k = 1; k <= n; ++k) done[k] += done[k - 1];
+  // Bytes that may leave by recompute: idle over k in a period the rule allows (difference array).
+  std::vector<std::int64_t> freeable(n + 1, 0);
+  if (rule)
+    for (const Tensor& t : w.tensors)
+      for (const InactivePeriod& ip : v.tensors[t.id].inactive)
+        if (!ip.wraps && rule->allowed(t.id, ip.after, ip.before)) {
+          freeable[ip.after + 1] += static_cast<std::int64_t>(t.bytes);
+          freeable[ip.before] -= static_cast<std::int64_t>(t.bytes);
+        }
+  std::int64_t freeable_k = 0;
   std::int64_t bound = v.ideal_ns;
+  auto beyond = [](std::uint64_t live, std::uint64_t keep) {
+    return live > keep ? static_cast<double>(live - keep) : 0.0;
+  };
   for (std::size_t k = 0; k < n; ++k) {
-    const std::uint64_t keep = d.capacity_bytes + later[k + 1];
-    if (v.live_bytes[k] <= keep) continue;
-    const double need_ns = static_cast<double>(v.live_bytes[k] - keep) / rate;
-    const auto late = static_cast<std::int64_t>(std::ceil(need_ns)) - v.start_ns[k];
-    if (late > 0) bound = std::max(bound, v.ideal_ns + late);
+    freeable_k += freeable[k];
+    const auto spare = d.capacity_bytes + static_cast<std::uint64_t>(freeable_k);
+    // Out of GPU memory at k and evicted since the iteration began: k starts no sooner.
+    const double evicted = beyond(v.live_bytes[k], spare + later[k + 1]);
+    const double start_ns =
+        std::max(static_cast<double>(v.start_ns[k]), std::ceil(evicted / evict_rate));
+    // Out of GPU memory at k and needed again in this iteration: fetched after k starts.
+    const double fetched = beyond(v.live_bytes[k], spare + done[k]);
+    const double rest_ns =
+        std::max(static_cast<double>(v.ideal_ns - v.start_ns[k]), std::ceil(fetched / fetch_rate));
+    bound = std::max(bound, static_cast<std::int64_t>(start_ns + rest_ns));
   }
   return bound;
 }

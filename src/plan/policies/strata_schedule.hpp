@@ -38,6 +38,8 @@ struct DeviceView {
 
 DeviceView device_view(const Machine& m, GpuId gpu);
 
+class RecomputeRule;
+
 /// @brief The movements the sweep chose, and what it could not fix.
 struct Schedule {
   std::vector<Movement> moves;
@@ -45,14 +47,22 @@ struct Schedule {
   std::size_t kernels_over_line = 0;
 };
 
-Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d,
-                  const StrataOptions& o);
+/// @brief Steps 1-3. With a `rule`, a period may be recomputed instead of moved (Note [strata
+/// recompute] in strata_recompute.hpp); without one, every choice is a movement.
+Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o,
+                  const RecomputeRule* rule = nullptr);
 
 /// @brief StrataPlanStats::eviction_bound_ns: at every kernel k, the live bytes beyond GPU
-/// memory (less persistent tensors first used after k, which may have stayed out since the last
-/// iteration) were evicted after the iteration began, at no more than the device's total
-/// eviction bandwidth; k cannot start earlier than that, nor the iteration end sooner than that
-/// plus the ideal time from k on. The largest such time (at least the ideal).
-std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d);
+/// memory are out of it. Those evicted after the iteration began (all but persistent tensors
+/// first used after k, which may have stayed out since the last iteration) left at no more than
+/// the device's total eviction bandwidth, so k starts no sooner; those needed again in this
+/// iteration (all but persistent tensors last used before k) come back after k starts, at no
+/// more than the total fetch bandwidth, and the kernels from k on take their ideal time at
+/// least. The iteration takes at least the largest such start + rest (at least the ideal).
+/// With a `rule`, bytes idle over k in a period the rule may recompute are not counted (they
+/// can leave and return without crossing a link), so the bound holds for plans that recompute
+/// too (a recompute's own time only adds).
+std::int64_t eviction_bound_ns(const Workload& w, const Vitality& v, const DeviceView& d,
+                               const RecomputeRule* rule = nullptr);
 
 }  // namespace strata::planner

@@ -33,7 +33,13 @@
 ///    the kernel waited for; (c) send an eviction to the other tier. A group is applied as one
 ///    batch and re-simulated; a batch is kept only if the iteration got faster, else halved
 ///    down to single repairs. It stops when nothing improves, at ideal, or at the budget.
-///    Recompute will be one more repair kind once the simulator models it.
+///    With recompute on, a period may also be released and its tensor recomputed by re-running
+///    a cheap producer from resident sources (Note [strata recompute] in
+///    src/plan/policies/strata_recompute.hpp): the sweep runs three times (movements only,
+///    single-kernel recomputes, recomputes with intermediates), refinement starts from the
+///    fastest and continues from the second if budget is left, and (r) turns a late prefetch,
+///    a faulted tensor or an eviction a kernel waited for into a recompute where the producer
+///    takes less than the stall (tried after (a) and (b), before (c)).
 /// Everything is deterministic (no clock, no randomness); rates and capacities come from the
 /// Machine only.
 
@@ -63,6 +69,12 @@ struct StrataOptions {
   std::uint64_t max_simulated_kernels = 60'000;
   /// Refinement stops early once the plan is this close to ideal (fraction of ideal).
   double good_enough = 0.999999;
+  /// Recompute cheap tensors instead of moving them (Note [strata recompute] in
+  /// src/plan/policies/strata_recompute.hpp; docs/planner.md). false: movements only.
+  bool recompute = true;
+  /// The sweep recomputes a period only if its producer takes at most this fraction of the
+  /// tensor's uncontended transfer time on the fastest path (refinement compares with stalls).
+  double recompute_max_cost = 1.0;
 };
 
 /// @brief What the planner decided and how refinement went, for tests, benches and docs.
@@ -70,14 +82,17 @@ struct StrataPlanStats {
   std::size_t periods = 0;            ///< inactive periods considered
   std::size_t evicted_to_host = 0;    ///< movements to host in the final plan
   std::size_t evicted_to_ssd = 0;     ///< movements to the SSD in the final plan
+  std::size_t recomputed = 0;         ///< periods recomputed instead of moved in the final plan
   std::size_t kernels_over_line = 0;  ///< kernels the sweep could not bring under the line
   std::uint32_t simulations = 0;      ///< simulator runs during refinement
   std::uint32_t repairs_tried = 0;    ///< repairs proposed and simulated (in batches)
   std::uint32_t repairs_kept = 0;     ///< repairs in batches that made the iteration faster
   std::int64_t unrefined_ns = 0;      ///< simulated iteration time before refinement (0: none)
   std::int64_t refined_ns = 0;        ///< after refinement (0: none)
-  /// Lower bound on the iteration time from eviction bandwidth alone: the bytes that must have
-  /// left GPU memory before some kernel, at the device's total eviction bandwidth.
+  /// Lower bound on the iteration time from transfer bandwidth: the bytes that must have left
+  /// GPU memory before some kernel, at the device's total eviction bandwidth, then those of them
+  /// needed again, at its total fetch bandwidth (docs/planner.md; recomputable bytes excluded
+  /// when recompute is on).
   std::int64_t eviction_bound_ns = 0;
 };
 
