@@ -241,6 +241,12 @@ class Checker {
            "give first_touch_batch_latency_us >= 0");
     if (f.batch_latency_ns < 0)
       fail(fault_line(), "fault", "batch latency is negative", "give batch_latency_us >= 0");
+    if (f.far_fault_latency_ns < 0)
+      fail(fault_line(), "fault", "far-fault latency is negative",
+           "give far_fault_latency_us >= 0");
+    if (f.ssd_fault_latency_ns < 0)
+      fail(fault_line(), "fault", "SSD fault latency is negative",
+           "give ssd_fault_latency_us >= 0");
   }
 
   const Machine& m_;
