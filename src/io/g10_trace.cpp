@@ -320,8 +320,8 @@ Workload load_g10_folder(const std::filesystem::path& folder) {
   const auto workspace = folder / "workspace.txt";
   std::string name = folder.filename().string();
   if (name.empty()) name = folder.parent_path().filename().string();
-  Workload w = parse_g10_trace(read_text_file(kernels), kernels.string(),
-                               read_text_file(workspace), workspace.string(), name);
+  Workload w = parse_g10_trace(read_text_file(kernels), kernels.string(), read_text_file(workspace),
+                               workspace.string(), name);
   // Measured page-fault times, where the folder has them (Note [page-fault times]).
   const auto input_pf = folder / "input_pf_times.txt";
   const auto pf = folder / "pf_times.txt";

@@ -108,8 +108,8 @@ std::int64_t measured_fault_ns(const FaultModel& f, const Kernel& k, const Kerne
   bw_in = std::min(bw_in, pcie_left);
   bw_out = std::min(bw_out, pcie_left);
 
-  const double ssd_ns = time_ns(r_in * q_in * s_in, bw_ssd_in) +
-                        time_ns(r_out * q_out * s_out, bw_ssd_out);
+  const double ssd_ns =
+      time_ns(r_in * q_in * s_in, bw_ssd_in) + time_ns(r_out * q_out * s_out, bw_ssd_out);
   // G10: a side with no pages but a positive measured cost has fault bandwidth 0, its host
   // fault time 0 / 0 is NaN, and std::max keeps the SSD part alone.
   const bool host_part_undefined = (s_in == 0 && cost_in_ns > 0) || (s_out == 0 && cost_out_ns > 0);

@@ -621,7 +621,8 @@ void Stream::start_item() {
     item_ws_bytes_ = w_.kernels[k_].workspace_bytes;
     item_duration_ns_ = w_.kernels[k_].duration_ns;
   }
-  item_measured_ = !item_recompute_ && w_.kernels[k_].pf_times.has_value();
+  item_measured_ = o_.fault_cost == FaultCost::measured && !item_recompute_ &&
+                   w_.kernels[k_].pf_times.has_value();
   measured_charged_ = false;
   ++pin_epoch_;
   for (TensorId t : *need_) ts_[t].pin = pin_epoch_;
