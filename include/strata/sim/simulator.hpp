@@ -14,7 +14,9 @@
 ///   prefetch of one already there or on its way) are ignored and counted, as in G10.
 /// - Kernel k starts when every tensor it reads or writes is resident on the device and its
 ///   workspace is allocated. A tensor on another tier is fetched on demand (a fault: handling
-///   per batch of pages, sim/fault_model.hpp, plus the transfer, tensor-granular); a tensor
+///   per batch of pages, sim/fault_model.hpp, plus the transfer, tensor-granular; or, with
+///   FaultCost::measured and a kernel with measured times, the kernel starts no earlier than its
+///   measured fault time after it first tried: Note [measured fault model]); a tensor
 ///   being evicted has its eviction cancelled; an unborn tensor is allocated.
 /// - Device space is granted to requests in order: the running kernel's needs first, then plan
 ///   prefetches first-in first-out (a prefetch that does not fit waits, blocking later ones).
