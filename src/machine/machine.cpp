@@ -440,6 +440,10 @@ std::string describe(const Machine& m) {
       "\nFault model\n  page {}, {} page{} per fault batch, {} per batch ({} at first touch)\n",
       human_bytes(m.fault.page_bytes), m.fault.batch_pages, m.fault.batch_pages == 1 ? "" : "s",
       human_ns(m.fault.batch_latency_ns), human_ns(m.fault.first_touch_batch_latency_ns));
+  if (m.fault.far_fault_latency_ns > 0 || m.fault.ssd_fault_latency_ns > 0)
+    out +=
+        fmt::format("  measured fault model: far-fault latency {}, SSD fault latency {}\n",
+                    human_ns(m.fault.far_fault_latency_ns), human_ns(m.fault.ssd_fault_latency_ns));
   return out;
 }
 
