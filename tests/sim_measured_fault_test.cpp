@@ -139,17 +139,21 @@ TEST(MeasuredFaultModel, BadInputsAreClearErrors) {
 constexpr double kGBps = 1e9;
 
 // One GPU and host memory joined by one link of 1 GB/s (1 byte per ns) with 1 us latency.
-Machine one_link_machine() {
+// With `ssd`, an SSD tier joined to the GPU by a second such link.
+Machine one_link_machine(bool ssd = false) {
   Machine m;
   m.name = "one-link";
   m.tiers = {
       {"hbm", TierKind::device, 1ULL << 30, 1000 * kGBps, 1000 * kGBps, 0, 0, 1},
       {"host", TierKind::host, 1ULL << 40, 1000 * kGBps, 1000 * kGBps, 0, 0, 1},
   };
+  if (ssd)
+    m.tiers.push_back({"ssd", TierKind::ssd, 1ULL << 40, 1000 * kGBps, 1000 * kGBps, 0, 0, 1});
   m.gpus = {Gpu{"gpu0", {}, 0, 0, 0}};
   m.gpus[0].compute.fp32_flops_per_s = 1e13;
   m.gpus[0].compute.memory_bytes_per_s = 1000 * kGBps;
   m.links = {{"hbm<->host", 0, 1, 1 * kGBps, 1'000, {}, false}};
+  if (ssd) m.links.push_back({"hbm<->ssd", 0, 2, 1 * kGBps, 1'000, {}, false});
   m.fault = g10_fault();
   m.fault.batch_latency_ns = 7'000;
   validate(m);
@@ -173,14 +177,16 @@ Workload one_kernel(std::int64_t input_pf_ns, std::int64_t pf_ns) {
   return b.done();
 }
 
-Report run(const Workload& w, const Policy& policy, FaultCost cost) {
+Report run(const Workload& w, const Policy& policy, FaultCost cost,
+           TierKind weight_on = TierKind::host) {
   Plan p = make_empty_plan(w, "p", policy.name());
-  p.initial[0] = TierKind::host;
+  p.initial[0] = weight_on;
   SimOptions o;
   o.iterations = 1;
   o.check_every_event = true;
   o.fault_cost = cost;
-  return simulate(w, analyze_vitality(w), one_link_machine(), p, policy, o);
+  return simulate(w, analyze_vitality(w), one_link_machine(weight_on == TierKind::ssd), p, policy,
+                  o);
 }
 
 TEST(MeasuredFaultModel, SimulatorStartsAKernelNoEarlierThanItsMeasuredFaultTime) {
@@ -202,6 +208,16 @@ TEST(MeasuredFaultModel, SimulatorStartsAKernelNoEarlierThanItsMeasuredFaultTime
   EXPECT_EQ(m.stall.demand_fetch_ns, 6'000'000);
   // The default cost ignores the measurements: 2 batches x 7 us + 1 us + 409'600 ns, then 1 ms.
   EXPECT_EQ(run(w, explicit_alloc, FaultCost::batches).iteration_ns, 1'424'600);
+}
+
+TEST(MeasuredFaultModel, SimulatorChargesSsdFaultsAtTheLatencyScaledBandwidth) {
+  // The weight starts on SSD: its 100 pages fault at 0.1024 x 45 / 65 B/ns, 4 ms x 65 / 45.
+  const Workload w = one_kernel(3'000'000, 7'000'000);
+  const IdealPolicy explicit_alloc;
+  const Report r = run(w, explicit_alloc, FaultCost::measured, TierKind::ssd);
+  ASSERT_TRUE(r.feasible) << r.infeasible_reason;
+  EXPECT_EQ(r.iteration_ns, 5'777'778 + 1'000'000);
+  EXPECT_EQ(r.links[1].to_faster_bytes, 100u * 4096);
 }
 
 TEST(MeasuredFaultModel, SimulatorWaitsForTheBytesWhenTheyTakeLonger) {

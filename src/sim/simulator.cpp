@@ -652,19 +652,9 @@ void Stream::charge_measured_faults() {
     if (elsewhere && ssd_ && st.from == *ssd_)
       (input ? f.input_ssd_pages : f.output_ssd_pages) += pages;
   };
-  for (std::size_t i = 0; i < kernel.inputs.size(); ++i) {
-    const TensorId t = kernel.inputs[i];
-    if (std::find(kernel.inputs.begin(), kernel.inputs.begin() + static_cast<std::ptrdiff_t>(i),
-                  t) == kernel.inputs.begin() + static_cast<std::ptrdiff_t>(i))
-      count(t, true);
-  }
-  for (std::size_t i = 0; i < kernel.outputs.size(); ++i) {
-    const TensorId t = kernel.outputs[i];
-    const auto before = kernel.outputs.begin() + static_cast<std::ptrdiff_t>(i);
-    if (std::find(kernel.inputs.begin(), kernel.inputs.end(), t) == kernel.inputs.end() &&
-        std::find(kernel.outputs.begin(), before, t) == before)
-      count(t, false);
-  }
+  // Each distinct tensor once; one that is both read and written counts as an input, as in G10.
+  for (TensorId t : kernel_tensors_[k_])
+    count(t, std::find(kernel.inputs.begin(), kernel.inputs.end(), t) != kernel.inputs.end());
   const TimeNs fault_ns = measured_fault_ns(m_.fault, kernel, f, fault_rates_);
   if (fault_ns <= 0) return;
   // The kernel may not start before its fault time has passed; the faulted bytes move over the
