@@ -1,5 +1,6 @@
 #include "strata/io/g10_trace.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 
 #include "strata/analysis/vitality.hpp"
 #include "strata/core/error.hpp"
+#include "strata/io/g10_pf_times.hpp"
 #include "strata/io/text_file.hpp"
 #include "support/paths.hpp"
 
@@ -300,6 +302,55 @@ TEST(G10Trace, MissingFolderAndFilesAreIoErrors) {
   write_text_file(dir / "kernels.config", kSmall);
   EXPECT_THROW(load_g10_folder(dir), IoError);  // no workspace.txt
   std::filesystem::remove_all(dir);
+}
+
+// Note [page-fault times]: a folder with input_pf_times.txt and pf_times.txt gives every kernel
+// its measured times; one without the other is an error naming both files.
+TEST(G10Trace, FolderPageFaultTimesAreLoadedInPairs) {
+  const auto dir = std::filesystem::temp_directory_path() / "strata_g10_pf_times";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  write_text_file(dir / "kernels.config", kSmall);
+  write_text_file(dir / "workspace.txt", kSmallWorkspace);
+  const Workload plain = load_g10_folder(dir);
+  for (const Kernel& k : plain.kernels) EXPECT_FALSE(k.pf_times.has_value());
+  std::string input_pf, pf;
+  for (std::size_t k = 0; k < plain.kernels.size(); ++k) {
+    input_pf += fmt::format("{:04d} {}.5 ms\n", k, k + 1);
+    pf += fmt::format("{:04d} {}.25 ms\n", k, 2 * k + 3);
+  }
+  write_text_file(dir / "pf_times.txt", pf);
+  try {
+    load_g10_folder(dir);
+    ADD_FAILURE() << "pf_times.txt without input_pf_times.txt was accepted";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("input_pf_times.txt"), std::string::npos) << e.what();
+  }
+  write_text_file(dir / "input_pf_times.txt", input_pf);
+  const Workload w = load_g10_folder(dir);
+  ASSERT_EQ(w.kernels.size(), plain.kernels.size());
+  for (std::size_t k = 0; k < w.kernels.size(); ++k) {
+    ASSERT_TRUE(w.kernels[k].pf_times.has_value());
+    EXPECT_EQ(w.kernels[k].pf_times->input_pf_ns,
+              static_cast<std::int64_t>(k + 1) * 1'000'000 + 500'000);
+    EXPECT_EQ(w.kernels[k].pf_times->pf_ns,
+              static_cast<std::int64_t>(2 * k + 3) * 1'000'000 + 250'000);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(G10Trace, SharedWorkloadsCarryTheirPageFaultTimes) {
+  STRATA_REQUIRE_G10();
+  for (const auto& folder : test::g10_folders()) {
+    const Workload w = load_g10_folder(folder);
+    const auto pf = load_g10_pf_times(folder / "pf_times.txt", w.kernels.size());
+    const auto input_pf = load_g10_pf_times(folder / "input_pf_times.txt", w.kernels.size());
+    for (std::size_t k = 0; k < w.kernels.size(); ++k) {
+      ASSERT_TRUE(w.kernels[k].pf_times.has_value()) << folder << " kernel " << k;
+      EXPECT_EQ(w.kernels[k].pf_times->pf_ns, pf[k]);
+      EXPECT_EQ(w.kernels[k].pf_times->input_pf_ns, input_pf[k]);
+    }
+  }
 }
 
 }  // namespace

@@ -90,7 +90,9 @@ TEST(MachinePresets, G10MatchesG10sConfigurationExactly) {
   // Fault model and clock.
   EXPECT_EQ(m.fault.page_bytes, 4096u);
   EXPECT_EQ(m.fault.batch_pages, 50u);
-  EXPECT_EQ(m.fault.batch_latency_ns, 12'300);  // calibrated, docs/fault_model.md
+  EXPECT_EQ(m.fault.batch_latency_ns, 12'300);      // calibrated, docs/fault_model.md
+  EXPECT_EQ(m.fault.far_fault_latency_ns, 45'000);  // system_latency_us (measured fault model)
+  EXPECT_EQ(m.fault.ssd_fault_latency_ns, 20'000);  // SSD_latency_us
   EXPECT_DOUBLE_EQ(gpu.clock_hz, 1.2e9);
   // A100 rates.
   EXPECT_DOUBLE_EQ(gpu.compute.fp32_flops_per_s, 19.5e12);
@@ -212,6 +214,8 @@ TEST(MachineToml, BaseIsValid) {
   EXPECT_EQ(m.gpus.size(), 1u);
   EXPECT_EQ(m.tiers[m.gpus[0].memory].name, "gpu0-hbm");
   EXPECT_EQ(m.links.at(0).name, "gpu0-hbm<->host");
+  EXPECT_EQ(m.fault.far_fault_latency_ns, 0);  // measured fault model: SSD scale 1 by default
+  EXPECT_EQ(m.fault.ssd_fault_latency_ns, 0);
 }
 
 struct BadCase {
@@ -248,6 +252,8 @@ TEST(MachineToml, BadInputsNameFileLineKeyAndFix) {
       {"efficiency out of range", 13, "fp32_tflops = 10\ncompute_efficiency = 1.5",
        "bad.toml:14:", "compute_efficiency = 1.5 is outside (0, 1]"},
       {"page size not a power of two", 3, "page_bytes = 5000", "bad.toml:2:", "power of two"},
+      {"negative SSD fault latency", 5, "batch_latency_us = 10\nssd_fault_latency_us = -1",
+       "bad.toml:6:", "ssd_fault_latency_us = -1 is not zero or more"},
       {"missing [fault]", 2, "[faults]", "bad.toml:2:", "unknown key 'faults'"},
       {"unknown tier kind", 8, "kind = \"tape\"",
        "bad.toml:8:", "kind = \"tape\" is not a tier kind"},

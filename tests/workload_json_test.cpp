@@ -29,7 +29,11 @@ Workload random_workload(std::mt19937_64& rng) {
                   rng(),
                   {},
                   {},
-                  rng()};
+                  rng(),
+                  {}};
+    if (rng() % 2)  // measured page-fault times on some kernels (G10 traces carry them)
+      kernel.pf_times = PageFaultTimes{static_cast<std::int64_t>(rng() >> 1),
+                                       static_cast<std::int64_t>(rng() >> 1)};
     kernel.inputs.push_back(k % tensors);  // every tensor used
     if (rng() % 2) kernel.outputs.push_back(static_cast<TensorId>(rng() % tensors));
     w.kernels.push_back(kernel);

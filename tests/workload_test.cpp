@@ -14,8 +14,8 @@ Workload two_kernels() {
   w.name = "tiny";
   w.tensors = {{0, "w", 64, TensorKind::weight, true},
                {1, "x", 128, TensorKind::activation, false}};
-  w.kernels = {{0, "k0", "matmul", Phase::forward, 10, 0, 0, {0}, {1}, 0},
-               {1, "k1", "relu", Phase::forward, 5, 0, 0, {1}, {}, 0}};
+  w.kernels = {{0, "k0", "matmul", Phase::forward, 10, 0, 0, {0}, {1}, 0, {}},
+               {1, "k1", "relu", Phase::forward, 5, 0, 0, {1}, {}, 0, {}}};
   return w;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "strata/core/error.hpp"
+#include "strata/io/g10_pf_times.hpp"
 #include "strata/io/text_file.hpp"
 
 namespace strata {
@@ -319,8 +320,26 @@ Workload load_g10_folder(const std::filesystem::path& folder) {
   const auto workspace = folder / "workspace.txt";
   std::string name = folder.filename().string();
   if (name.empty()) name = folder.parent_path().filename().string();
-  return parse_g10_trace(read_text_file(kernels), kernels.string(), read_text_file(workspace),
-                         workspace.string(), name);
+  Workload w = parse_g10_trace(read_text_file(kernels), kernels.string(), read_text_file(workspace),
+                               workspace.string(), name);
+  // Measured page-fault times, where the folder has them (Note [page-fault times]).
+  const auto input_pf = folder / "input_pf_times.txt";
+  const auto pf = folder / "pf_times.txt";
+  const bool has_input_pf = std::filesystem::is_regular_file(input_pf, ec);
+  const bool has_pf = std::filesystem::is_regular_file(pf, ec);
+  if (has_input_pf != has_pf)
+    throw InvalidInput("G10 workload folder '" + folder.string() + "' has " +
+                       (has_pf ? pf : input_pf).filename().string() + " but not " +
+                       (has_pf ? input_pf : pf).filename().string() +
+                       "; measured page-fault times come in pairs: add the missing file or "
+                       "remove the other");
+  if (has_pf) {
+    const std::vector<std::int64_t> input_pf_ns = load_g10_pf_times(input_pf, w.kernels.size());
+    const std::vector<std::int64_t> pf_ns = load_g10_pf_times(pf, w.kernels.size());
+    for (std::size_t k = 0; k < w.kernels.size(); ++k)
+      w.kernels[k].pf_times = PageFaultTimes{input_pf_ns[k], pf_ns[k]};
+  }
+  return w;
 }
 
 }  // namespace strata

@@ -30,7 +30,7 @@ std::string workload_to_json(const Workload& w, int indent) {
                        {"kind", to_string(t.kind)},
                        {"persistent", t.persistent}});
   json kernels = json::array();
-  for (const Kernel& k : w.kernels)
+  for (const Kernel& k : w.kernels) {
     kernels.push_back({{"id", k.id},
                        {"name", k.name},
                        {"op", k.op},
@@ -41,6 +41,11 @@ std::string workload_to_json(const Workload& w, int indent) {
                        {"inputs", k.inputs},
                        {"outputs", k.outputs},
                        {"workspace_bytes", k.workspace_bytes}});
+    if (k.pf_times) {
+      kernels.back()["input_pf_ns"] = k.pf_times->input_pf_ns;
+      kernels.back()["pf_ns"] = k.pf_times->pf_ns;
+    }
+  }
   json doc = {{"format", "strata.workload"}, {"version", kWorkloadFormatVersion}, {"name", w.name}};
   if (w.parameters) doc["parameters"] = *w.parameters;
   doc["tensors"] = std::move(tensors);
@@ -103,6 +108,12 @@ Workload workload_from_json(std::string_view text, std::string_view source) {
       if (t >= w.tensors.size())
         f.fail(path + ".outputs", "names tensor " + std::to_string(t) + ", which does not exist");
     k.workspace_bytes = f.get<std::uint64_t>("workspace_bytes");
+    if (f.has("input_pf_ns") || f.has("pf_ns")) {
+      // Measured page-fault times (G10 traces): both or neither.
+      k.pf_times = PageFaultTimes{f.get<std::int64_t>("input_pf_ns"), f.get<std::int64_t>("pf_ns")};
+      if (k.pf_times->input_pf_ns < 0) f.fail(path + ".input_pf_ns", "is negative");
+      if (k.pf_times->pf_ns < 0) f.fail(path + ".pf_ns", "is negative");
+    }
     w.kernels.push_back(std::move(k));
   }
   try {

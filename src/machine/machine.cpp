@@ -241,6 +241,12 @@ class Checker {
            "give first_touch_batch_latency_us >= 0");
     if (f.batch_latency_ns < 0)
       fail(fault_line(), "fault", "batch latency is negative", "give batch_latency_us >= 0");
+    if (f.far_fault_latency_ns < 0)
+      fail(fault_line(), "fault", "far-fault latency is negative",
+           "give far_fault_latency_us >= 0");
+    if (f.ssd_fault_latency_ns < 0)
+      fail(fault_line(), "fault", "SSD fault latency is negative",
+           "give ssd_fault_latency_us >= 0");
   }
 
   const Machine& m_;
@@ -434,6 +440,10 @@ std::string describe(const Machine& m) {
       "\nFault model\n  page {}, {} page{} per fault batch, {} per batch ({} at first touch)\n",
       human_bytes(m.fault.page_bytes), m.fault.batch_pages, m.fault.batch_pages == 1 ? "" : "s",
       human_ns(m.fault.batch_latency_ns), human_ns(m.fault.first_touch_batch_latency_ns));
+  if (m.fault.far_fault_latency_ns > 0 || m.fault.ssd_fault_latency_ns > 0)
+    out +=
+        fmt::format("  measured fault model: far-fault latency {}, SSD fault latency {}\n",
+                    human_ns(m.fault.far_fault_latency_ns), human_ns(m.fault.ssd_fault_latency_ns));
   return out;
 }
 

@@ -497,6 +497,14 @@ class Builder {
                    "the handling latency of one batch of first-touch faults");
     m_.fault.first_touch_batch_latency_ns =
         touch ? std::llround(*touch) : m_.fault.batch_latency_ns;
+    m_.fault.far_fault_latency_ns =
+        std::llround(r.quantity("far_fault_latency", kTimeUnits, Bound::non_negative,
+                                "the CPU far-fault handling latency (scales SSD fault bandwidth)")
+                         .value_or(0.0));
+    m_.fault.ssd_fault_latency_ns =
+        std::llround(r.quantity("ssd_fault_latency", kTimeUnits, Bound::non_negative,
+                                "the SSD latency of a fault (scales SSD fault bandwidth)")
+                         .value_or(0.0));
     r.finish();
   }
 

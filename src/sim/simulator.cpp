@@ -26,7 +26,8 @@ using Kind = ResidencyState::Kind;
 
 constexpr std::uint32_t kEngineTick = 1;
 constexpr std::uint32_t kKernelEnd = 2;  ///< Event::index = the stream
-constexpr std::uint32_t kTouchDone = 3;  ///< first-touch faults handled; Event::index = the stream
+/// first-touch faults (or a measured kernel's faults) handled; Event::index = the stream
+constexpr std::uint32_t kTouchDone = 3;
 constexpr std::uint32_t kNoIndex = 0xffffffffu;
 
 /// Unique tensors of a kernel, in first-appearance order.
@@ -163,6 +164,7 @@ class Stream {
   // ---- plan and stream ----
   void issue(const Action& a);
   void begin_kernel(KernelId k);
+  void charge_measured_faults();
   void start_item();
   bool in_place(TensorId t) const;
   void start_direct(const DirectOperand& d);
@@ -215,6 +217,11 @@ class Stream {
   /// that handling is under way (a kTouchDone event is pending)
   TimeNs touch_pending_ns_ = 0;
   bool touching_ = false;
+  /// the current item is a kernel with measured page-fault times (Note [measured fault model]
+  /// in sim/fault_model.hpp), and whether its fault time has been charged yet
+  bool item_measured_ = false;
+  bool measured_charged_ = false;
+  FaultLinkRates fault_rates_;
   TimeNs iter_start_ns_ = 0;
   TimeNs kernel_start_ns_ = 0;
   bool steady_ = false;
@@ -249,6 +256,13 @@ Stream::Stream(const Workload& w, const Vitality& v, const Machine& m, const Pla
   dev_ = m_.gpus[gpu_].memory;
   host_ = m_.host_tier();
   if (const auto ssds = m_.ssd_tiers(); !ssds.empty()) ssd_ = ssds.front();
+  for (const std::optional<TierId>& tier : {host_, ssd_}) {
+    if (!tier) continue;
+    const std::optional<LinkId> l = m_.link_between(dev_, *tier);
+    if (!l) continue;
+    (tier == host_ ? fault_rates_.pcie_bytes_per_s : fault_rates_.ssd_bytes_per_s) =
+        m_.links[*l].bytes_per_s;
+  }
   r_.links.reserve(m_.links.size());
   for (const Link& l : m_.links) r_.links.push_back({l.name, 0, 0});
   ts_.resize(w_.tensors.size());
@@ -446,7 +460,8 @@ void Stream::grant(TensorId t) {
     transition_to(t, ResidencyState::resident(dev_));
     s.last_access_ns = q_.now();
     if (s.queued_demand && policy_.first_touch_faults()) {
-      touch_pending_ns_ += first_touch_latency_ns(m_.fault, bytes_of(t));
+      // A measured kernel's first touches are in its measured fault time instead.
+      if (!item_measured_) touch_pending_ns_ += first_touch_latency_ns(m_.fault, bytes_of(t));
       if (steady_) {
         ++r_.first_touch_faults;
         r_.first_touch_bytes += bytes_of(t);
@@ -459,7 +474,8 @@ void Stream::grant(TensorId t) {
       ++r_.demand_fetches;
       r_.demand_fetch_bytes += bytes_of(t);
     }
-    start_copy(t, dev_, fault, fault ? demand_fetch_latency_ns(m_.fault, bytes_of(t)) : 0);
+    start_copy(t, dev_, fault,
+               fault && !item_measured_ ? demand_fetch_latency_ns(m_.fault, bytes_of(t)) : 0);
   }
   s.queued_demand = false;
 }
@@ -605,6 +621,9 @@ void Stream::start_item() {
     item_ws_bytes_ = w_.kernels[k_].workspace_bytes;
     item_duration_ns_ = w_.kernels[k_].duration_ns;
   }
+  item_measured_ = o_.fault_cost == FaultCost::measured && !item_recompute_ &&
+                   w_.kernels[k_].pf_times.has_value();
+  measured_charged_ = false;
   ++pin_epoch_;
   for (TensorId t : *need_) ts_[t].pin = pin_epoch_;
   waiting_ = true;
@@ -612,6 +631,36 @@ void Stream::start_item() {
   wait_since_ns_ = q_.now();
   block_ = Block::none;
   try_start();
+}
+
+void Stream::charge_measured_faults() {
+  // Note [measured fault model]: what the kernel faults is decided when it first tries to start,
+  // as in G10 (KernelBeginEvent::execute): a tensor not on the device and not on its way
+  // (a prefetch in flight or waiting for room, an eviction that will be cancelled) is faulted.
+  measured_charged_ = true;
+  const Kernel& kernel = w_.kernels[k_];
+  KernelFaults f;
+  const auto count = [&](TensorId t, bool input) {
+    const std::uint64_t pages = fault_pages(m_.fault, bytes_of(t));
+    (input ? f.input_pages : f.output_pages) += pages;
+    if (in_place(t) || ts_[t].queued) return;
+    const ResidencyState st = ts_[t].res.state();
+    const bool elsewhere = st.kind == Kind::resident && st.from != dev_;
+    const bool first_touch = st.kind == Kind::absent && policy_.first_touch_faults();
+    if (!elsewhere && !first_touch) return;
+    (input ? f.input_faulted_pages : f.output_faulted_pages) += pages;
+    if (elsewhere && ssd_ && st.from == *ssd_)
+      (input ? f.input_ssd_pages : f.output_ssd_pages) += pages;
+  };
+  // Each distinct tensor once; one that is both read and written counts as an input, as in G10.
+  for (TensorId t : kernel_tensors_[k_])
+    count(t, std::find(kernel.inputs.begin(), kernel.inputs.end(), t) != kernel.inputs.end());
+  const TimeNs fault_ns = measured_fault_ns(m_.fault, kernel, f, fault_rates_);
+  if (fault_ns <= 0) return;
+  // The kernel may not start before its fault time has passed; the faulted bytes move over the
+  // links meanwhile (grant() starts them with no per-batch latency).
+  q_.schedule(q_.now() + fault_ns, Event{kTouchDone, index_, k_});
+  touching_ = true;
 }
 
 bool Stream::in_place(TensorId t) const {
@@ -654,6 +703,7 @@ void Stream::try_start() {
   }
   wait_since_ns_ = now;
 
+  if (item_measured_ && !measured_charged_) charge_measured_faults();
   for (TensorId t : *need_) {
     if (in_place(t)) continue;
     const ResidencyState st = ts_[t].res.state();

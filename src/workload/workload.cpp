@@ -59,6 +59,11 @@ void validate(const Workload& w) {
     if (k.duration_ns < 0)
       throw InvalidInput(where + kernel_label(k) + " has negative duration " +
                          std::to_string(k.duration_ns) + " ns");
+    if (k.pf_times && (k.pf_times->input_pf_ns < 0 || k.pf_times->pf_ns < 0))
+      throw InvalidInput(where + kernel_label(k) + " has a negative measured page-fault time (" +
+                         std::to_string(k.pf_times->input_pf_ns) + " ns input_pf, " +
+                         std::to_string(k.pf_times->pf_ns) +
+                         " ns pf); measured times must be >= 0");
     for (const auto* list : {&k.inputs, &k.outputs})
       for (TensorId t : *list) {
         if (t >= w.tensors.size())

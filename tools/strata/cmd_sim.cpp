@@ -19,6 +19,7 @@ void add_sim(CLI::App& app, const Paths& paths) {
     std::uint32_t gpus = 1;
     bool json = false;
     std::string timeline;
+    std::string fault_cost = "batches";
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -42,6 +43,12 @@ void add_sim(CLI::App& app, const Paths& paths) {
                   "workload, sharing host, SSD and buses (no all-reduce is modelled)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1024u));
+  cmd->add_option("--fault-cost", args->fault_cost,
+                  "what a fault costs: batches (batches x the machine's batch latency, then the "
+                  "transfer) or measured (kernels with measured page-fault times, i.e. G10 "
+                  "traces, pay G10's per-kernel model; docs/fault_model.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"batches", "measured"}));
   cmd->add_flag("--json", args->json, "print the report as one JSON object");
   cmd->add_option("--timeline", args->timeline,
                   "write the steady-state iteration as Chrome trace JSON (open in Perfetto)");
@@ -62,6 +69,8 @@ void add_sim(CLI::App& app, const Paths& paths) {
     options.gpu = args->gpu;
     options.gpu_count = args->gpus;
     options.record_timeline = !args->timeline.empty();
+    options.fault_cost =
+        args->fault_cost == "measured" ? sim::FaultCost::measured : sim::FaultCost::batches;
     const sim::Report report =
         sim::run_policy(loaded.workload, vitality, loaded.machine, *policy, options);
     std::cout << (args->json ? sim::report_to_json(report) : sim::report_to_text(report));

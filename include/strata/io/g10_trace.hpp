@@ -28,7 +28,10 @@ Workload parse_g10_trace(std::string_view kernels_text, std::string_view kernels
                          std::string name);
 
 /// @brief Reads `<folder>/kernels.config` and `<folder>/workspace.txt`; the workload is named
-/// after the folder. Throws IoError if a file cannot be read, InvalidInput for bad content.
+/// after the folder. Note [page-fault times]: where the folder also holds input_pf_times.txt and
+/// pf_times.txt (G10's measured page-fault times, io/g10_pf_times.hpp), every kernel gets them as
+/// Kernel::pf_times; one without the other is InvalidInput. Throws IoError if a file cannot be
+/// read, InvalidInput for bad content.
 Workload load_g10_folder(const std::filesystem::path& folder);
 
 /// @brief Converts G10 GPU cycles (1.2 GHz) to nanoseconds, rounding half up.

@@ -98,6 +98,11 @@ struct FaultModel {
   /// handling latency of one batch of pages populated on the device at first touch (managed
   /// memory, no data to move); the preset's first_touch_batch_latency, else batch_latency
   std::int64_t first_touch_batch_latency_ns = 0;
+  /// Measured fault model (kernels with Kernel::pf_times, sim/fault_model.hpp): SSD faults run
+  /// at the kernel's measured fault bandwidth scaled by far_fault / (far_fault + ssd_fault)
+  /// latency (G10's l_sys and l_ssd); 1 where both are 0 (the default).
+  std::int64_t far_fault_latency_ns = 0;
+  std::int64_t ssd_fault_latency_ns = 0;
 
   friend bool operator==(const FaultModel&, const FaultModel&) = default;
 };

@@ -50,6 +50,22 @@ struct Tensor {
   friend bool operator==(const Tensor&, const Tensor&) = default;
 };
 
+/// @brief A kernel's time measured with its tensors in CUDA managed memory and faulted in on
+/// demand, next to its plain time (Kernel::duration_ns). G10's traces carry them
+/// (input_pf_times.txt, pf_times.txt); the simulator's measured fault model uses them
+/// (sim/fault_model.hpp, Note [measured fault model]). Raw measurements: they may be below the
+/// plain time (noise); the model clamps them.
+struct PageFaultTimes {
+  /// The kernel's time in G10's "input_pf" measurement (input_pf_times.txt). G10's simulator
+  /// reads (input_pf - duration) as the cost of faulting the kernel's outputs.
+  std::int64_t input_pf_ns = 0;
+  /// The kernel's time with every tensor faulted (pf_times.txt). G10 reads (pf - input_pf) as the
+  /// cost of faulting its inputs.
+  std::int64_t pf_ns = 0;
+
+  friend bool operator==(const PageFaultTimes&, const PageFaultTimes&) = default;
+};
+
 /// @brief One kernel. `id` equals its index in Workload::kernels (execution order).
 struct Kernel {
   KernelId id = 0;
@@ -63,6 +79,8 @@ struct Kernel {
   std::vector<TensorId> inputs;
   std::vector<TensorId> outputs;
   std::uint64_t workspace_bytes = 0;
+  /// Measured page-fault times where the source has them (G10 traces); absent for zoo models.
+  std::optional<PageFaultTimes> pf_times;
 
   friend bool operator==(const Kernel&, const Kernel&) = default;
 };
