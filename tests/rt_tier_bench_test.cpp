@@ -109,8 +109,10 @@ TEST(RtBenchPreset, RefusesMissingMeasurementsAndZeroCapacities) {
 
 TEST(RtTierBench, MeasuresPositivePlausibleRatesOnASmallFile) {
   STRATA_REQUIRE_DIRECT_IO_DIR(dir);
+  // A directory of its own: tests run in parallel and others leave files in `dir` meanwhile.
+  const ScratchDir scratch(dir);
   rt::TierBenchOptions o;
-  o.directory = dir;
+  o.directory = scratch.path;
   o.store_bytes = 8 * kMiB;
   o.block_bytes = {128ULL << 10, 1ULL << 20};
   o.queue_depths = {1, 8};
@@ -142,9 +144,8 @@ TEST(RtTierBench, MeasuresPositivePlausibleRatesOnASmallFile) {
   EXPECT_GT(r.read_latency_ns, 0);
   EXPECT_LT(r.read_latency_ns, 1'000'000'000);
   // No store file is left behind.
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    EXPECT_EQ(entry.path().filename().string().rfind("strata-bench-", 0), std::string::npos)
-        << entry.path();
+  for (const auto& entry : std::filesystem::directory_iterator(scratch.path))
+    ADD_FAILURE() << "left behind: " << entry.path();
 }
 
 TEST(RtTierBench, RefusesBadDirectoriesAndSizes) {
