@@ -68,6 +68,13 @@ void check_setup(const SweepSetup& s) {
       if (v.value > std::numeric_limits<std::uint32_t>::max())
         throw InvalidInput("sweep over batch: batch " + v.label + " is too large");
   }
+  if (s.axis != SweepAxis::gpus &&
+      s.options.gpu + s.options.gpu_count > static_cast<std::uint64_t>(s.machine.gpus.size()))
+    throw InvalidInput(fmt::format(
+        "sweep: {} GPUs from GPU {} do not exist on machine '{}', which has {}; use --gpus up to "
+        "{} or a machine with more (`strata machine list`)",
+        s.options.gpu_count, s.options.gpu, s.machine.name, s.machine.gpus.size(),
+        s.machine.gpus.size() - std::min<std::size_t>(s.options.gpu, s.machine.gpus.size())));
   if (s.axis == SweepAxis::gpus) {
     for (const SweepValue& v : s.values)
       if (v.value + s.options.gpu > static_cast<double>(s.machine.gpus.size()))
@@ -90,6 +97,7 @@ SweepResult run_sweep(const SweepSetup& setup, ThreadPool& pool,
   result.axis = setup.axis;
   result.workload = setup.workload_name.empty() ? setup.workload.name : setup.workload_name;
   result.machine = setup.machine.name;
+  result.gpu_count = setup.axis == SweepAxis::gpus ? 0 : setup.options.gpu_count;
   result.values = setup.values;
   result.policies = setup.policies;
   result.early_stop =
@@ -221,8 +229,9 @@ std::string sweep_to_text(const SweepResult& r, std::optional<double> min_fracti
   for (std::size_t p = 0; p < r.policies.size(); ++p)
     width[p + 1] = std::max<std::size_t>(r.policies[p].size(), 6);
   std::string out = fmt::format(
-      "workload  {}\nmachine   {}\nfraction of ideal by {} (- infeasible{})\n\n", r.workload,
-      r.machine, axis, r.early_stop ? ", skip: not run, infeasible at a smaller batch" : "");
+      "workload  {}\nmachine   {}{}\nfraction of ideal by {} (- infeasible{})\n\n", r.workload,
+      r.machine, r.gpu_count > 1 ? fmt::format(" ({} GPUs, data parallel)", r.gpu_count) : "", axis,
+      r.early_stop ? ", skip: not run, infeasible at a smaller batch" : "");
   out += fmt::format("{:<{}}", axis, width[0]);
   for (std::size_t p = 0; p < r.policies.size(); ++p)
     out += fmt::format("  {:>{}}", r.policies[p], width[p + 1]);
@@ -282,6 +291,7 @@ std::string sweep_to_json(const SweepResult& r, std::optional<double> min_fracti
   json doc = {{"axis", std::string(to_string(r.axis))},
               {"workload", r.workload},
               {"machine", r.machine},
+              {"gpus", r.gpu_count == 0 ? json(nullptr) : json(r.gpu_count)},
               {"early_stop", r.early_stop},
               {"values", std::move(values)},
               {"policies", r.policies},

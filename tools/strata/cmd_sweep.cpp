@@ -52,6 +52,7 @@ void add_sweep(CLI::App& app, const Paths& paths) {
     std::string over;
     std::string values;
     std::uint32_t iterations = 3;
+    std::uint32_t gpus = 1;
     std::uint32_t jobs = 0;
     bool json = false;
     std::string plot;
@@ -78,6 +79,11 @@ void add_sweep(CLI::App& app, const Paths& paths) {
                   "iterations to simulate per cell; the last (steady state) is reported")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1000u));
+  cmd->add_option("--gpus", args->gpus,
+                  "data parallel: GPUs 0..N-1 each run a copy, sharing host, SSD and buses "
+                  "(every axis but gpus)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--jobs,-j", args->jobs,
                   "cells simulated at once (default 0: one per hardware thread)")
       ->capture_default_str();
@@ -98,6 +104,8 @@ void add_sweep(CLI::App& app, const Paths& paths) {
       "  strata sweep model:bert_large --batch 32 --seq 512 --over gpu-memory \\\n"
       "      --values 10GiB:80GiB:+10GiB --plot mem.svg\n"
       "  strata sweep g10:BERT-256 --over ssd-bandwidth --values 1.6GB/s:25.6GB/s:x2\n"
+      "  strata sweep model:vgg16 --machine a100x4-pcie-switch --gpus 4 --over batch \\\n"
+      "      --values 128:2048:+128 --policies vdnn-all,vdnn-multi,strata --min-fraction 0.9\n"
       "Batch sweeps stop running a policy once it is infeasible at a batch (larger batches only "
       "need more\nmemory); those cells show 'skip'. Progress goes to stderr on a terminal.");
   cmd->callback([args, &paths] {
@@ -108,6 +116,9 @@ void add_sweep(CLI::App& app, const Paths& paths) {
     const PolicyList policies = parse_policy_list(args->policies, paths);
     setup.policies = policies.specs;
     setup.options.iterations = args->iterations;
+    if (axis == sim::SweepAxis::gpus && args->gpus != 1)
+      throw InvalidInput("--over gpus sweeps the GPU count; drop --gpus");
+    setup.options.gpu_count = args->gpus;
     setup.early_stop = !args->no_early_stop;
     if (axis == sim::SweepAxis::batch) {
       if (!is_model_spec(args->workload.spec))

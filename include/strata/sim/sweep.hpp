@@ -58,6 +58,7 @@ struct SweepResult {
   SweepAxis axis = SweepAxis::batch;
   std::string workload;
   std::string machine;
+  std::uint32_t gpu_count = 1;  ///< GPUs of every cell (0 on a gpus sweep: the axis is the count)
   std::vector<SweepValue> values;
   std::vector<std::string> policies;
   std::vector<std::vector<SweepCell>> cells;  ///< [value][policy]

@@ -1,5 +1,7 @@
 #include "strata/plan/policies/strata.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "strata/core/error.hpp"
@@ -12,8 +14,9 @@
 
 namespace strata {
 
-StrataPlanResult plan_strata(const Workload& w, const Vitality& v, const Machine& m,
-                             const Policy& victims, const StrataOptions& o) {
+StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Machine& m,
+                                const Policy& victims, GpuId first_gpu, std::uint32_t gpu_count,
+                                const StrataOptions& o) {
   if (w.kernels.empty())
     throw InvalidInput("policy strata: workload '" + w.name + "' has no kernels");
   if (v.tensors.size() != w.tensors.size() || v.start_ns.size() != w.kernels.size())
@@ -27,57 +30,106 @@ StrataPlanResult plan_strata(const Workload& w, const Vitality& v, const Machine
   if (m.gpus.empty())
     throw InvalidInput("policy strata: machine '" + m.name +
                        "' has no GPU; the plan is made for one GPU's memory");
-  const planner::DeviceView d = planner::device_view(m, 0);
-  if (d.paths.empty() && v.peak_live_bytes > d.capacity_bytes)
-    throw InvalidInput("policy strata: workload '" + w.name + "' needs " +
-                       format_bytes(v.peak_live_bytes) + " but GPU '" + m.gpus[0].name +
-                       "' holds " + format_bytes(d.capacity_bytes) + " and machine '" + m.name +
-                       "' has no host or SSD tier linked to it to evict to; use a machine with "
-                       "a host or ssd tier (e.g. the g10-a100 preset)");
+  if (gpu_count == 0 || std::uint64_t{first_gpu} + gpu_count > m.gpus.size())
+    throw InvalidInput(fmt::format(
+        "policy strata: GPUs {} .. {} asked for, machine '{}' has {} GPU(s); ask for at most {}",
+        first_gpu, std::uint64_t{first_gpu} + gpu_count - 1, m.name, m.gpus.size(),
+        m.gpus.size() > first_gpu ? m.gpus.size() - first_gpu : 0));
+  std::vector<planner::DeviceView> ds;
+  for (GpuId g = first_gpu; g < first_gpu + gpu_count; ++g) {
+    ds.push_back(planner::device_view(m, g));
+    const planner::DeviceView& d = ds.back();
+    if (d.paths.empty() && v.peak_live_bytes > d.capacity_bytes)
+      throw InvalidInput("policy strata: workload '" + w.name + "' needs " +
+                         format_bytes(v.peak_live_bytes) + " but GPU '" + m.gpus[g].name +
+                         "' holds " + format_bytes(d.capacity_bytes) + " and machine '" + m.name +
+                         "' has no host or SSD tier linked to it to evict to; use a machine with "
+                         "a host or ssd tier (e.g. the g10-a100 preset)");
+    if (d.capacity_bytes != ds.front().capacity_bytes || d.paths.size() != ds.front().paths.size())
+      throw Unsupported("policy strata: GPU '" + m.gpus[g].name + "' of machine '" + m.name +
+                        "' differs from GPU '" + m.gpus[first_gpu].name +
+                        "' in memory or tiers; a data-parallel plan needs alike GPUs");
+  }
   // Three sweeps: movements only, recompute of single kernels, recompute with intermediates;
   // the simulator picks (refine), or without simulations the one that leaves fewer kernels
   // over the line.
+  auto over_line = [](const std::vector<planner::Schedule>& ss) {
+    std::size_t n = 0;
+    for (const planner::Schedule& s : ss) n += s.kernels_over_line;
+    return n;
+  };
+  auto moves_of = [](std::vector<planner::Schedule>& ss) {
+    planner::GpuMoves out;
+    for (planner::Schedule& s : ss) out.push_back(std::move(s.moves));
+    return out;
+  };
   const planner::RecomputeRule rule(w, v);
   const planner::RecomputeRule* recompute = o.recompute ? &rule : nullptr;
-  planner::Schedule s = planner::schedule(w, v, d, o);
-  std::vector<planner::Schedule> alts;
+  std::vector<planner::Schedule> s = planner::schedule_gpus(w, v, ds, o);
+  const std::size_t periods = s.front().periods;
+  std::vector<std::vector<planner::Schedule>> alts;
   if (recompute) {
     const planner::RecomputeRule single(w, v, false);
     for (const planner::RecomputeRule* r : {&single, recompute}) {
-      planner::Schedule sr = planner::schedule(w, v, d, o, r);
-      const bool any = std::any_of(sr.moves.begin(), sr.moves.end(),
-                                   [](const planner::Movement& mv) { return mv.recompute; });
-      if (any && (alts.empty() || alts.back().moves != sr.moves)) alts.push_back(std::move(sr));
+      std::vector<planner::Schedule> sr = planner::schedule_gpus(w, v, ds, o, r);
+      bool any = false;
+      for (const planner::Schedule& g : sr)
+        any = any || std::any_of(g.moves.begin(), g.moves.end(),
+                                 [](const planner::Movement& mv) { return mv.recompute; });
+      auto same = [](const std::vector<planner::Schedule>& x,
+                     const std::vector<planner::Schedule>& y) {
+        for (std::size_t i = 0; i < x.size(); ++i)
+          if (x[i].moves != y[i].moves) return false;
+        return true;
+      };
+      if (any && (alts.empty() || !same(alts.back(), sr))) alts.push_back(std::move(sr));
     }
   }
-  if (o.max_simulations == 0 || s.moves.empty())
-    for (planner::Schedule& a : alts)
-      if (a.kernels_over_line < s.kernels_over_line) s = std::move(a);
-  if (o.max_simulations == 0 || s.moves.empty()) alts.clear();
-  std::vector<std::vector<planner::Movement>> alt_moves;
-  for (planner::Schedule& a : alts) alt_moves.push_back(std::move(a.moves));
-  StrataPlanResult r;
-  r.stats.periods = s.periods;
-  r.stats.kernels_over_line = s.kernels_over_line;
-  r.stats.eviction_bound_ns = planner::eviction_bound_ns(w, v, d, recompute);
-  if (o.max_simulations >= 1 && !s.moves.empty()) {
+  planner::GpuMoves moves = moves_of(s);
+  const bool nothing_moves =
+      std::all_of(moves.begin(), moves.end(), [](const auto& g) { return g.empty(); });
+  if (o.max_simulations == 0 || nothing_moves)
+    for (std::vector<planner::Schedule>& a : alts)
+      if (over_line(a) < over_line(s)) {
+        s = a;
+        moves = moves_of(a);
+      }
+  if (o.max_simulations == 0 || nothing_moves) alts.clear();
+  std::vector<planner::GpuMoves> alt_moves;
+  for (std::vector<planner::Schedule>& a : alts) alt_moves.push_back(moves_of(a));
+  StrataGpuPlans r;
+  r.stats.periods = periods;
+  r.stats.kernels_over_line = over_line(s);
+  r.stats.eviction_bound_ns = planner::eviction_bound_ns(w, v, ds.front(), recompute);
+  if (o.max_simulations >= 1 && !nothing_moves) {
     const planner::RefineResult rr =
-        planner::refine(w, v, m, d, victims, s.moves, o, recompute, alt_moves);
+        planner::refine(w, v, m, ds, victims, moves, o, recompute, alt_moves);
     r.stats.simulations = rr.simulations;
     r.stats.repairs_tried = rr.repairs_tried;
     r.stats.repairs_kept = rr.repairs_kept;
     if (rr.unrefined.feasible) r.stats.unrefined_ns = rr.unrefined.iteration_ns;
     if (rr.best.feasible) r.stats.refined_ns = rr.best.iteration_ns;
   }
-  for (const planner::Movement& mv : s.moves)
-    if (mv.active && mv.recompute)
-      ++r.stats.recomputed;
-    else if (mv.active && mv.evict)
-      ++(mv.to == TierKind::host ? r.stats.evicted_to_host : r.stats.evicted_to_ssd);
-  r.plan = planner::build_plan(w, s.moves, "strata plan of " + w.name, "strata", &rule);
-  validate(r.plan, w, m);
-  validate_recompute_sources(r.plan, w);
+  for (std::size_t i = 0; i < moves.size(); ++i) {
+    for (const planner::Movement& mv : moves[i])
+      if (mv.active && mv.recompute)
+        ++r.stats.recomputed;
+      else if (mv.active && mv.evict)
+        ++(mv.to == TierKind::host ? r.stats.evicted_to_host : r.stats.evicted_to_ssd);
+    const std::string name =
+        gpu_count == 1 ? "strata plan of " + w.name
+                       : fmt::format("strata plan of {} for GPU {}", w.name, first_gpu + i);
+    r.plans.push_back(planner::build_plan(w, moves[i], name, "strata", &rule));
+    validate(r.plans.back(), w, m);
+    validate_recompute_sources(r.plans.back(), w);
+  }
   return r;
+}
+
+StrataPlanResult plan_strata(const Workload& w, const Vitality& v, const Machine& m,
+                             const Policy& victims, const StrataOptions& o) {
+  StrataGpuPlans r = plan_strata_gpus(w, v, m, victims, 0, 1, o);
+  return {std::move(r.plans.front()), r.stats};
 }
 
 void StrataPolicy::learn(const Workload& w, const Vitality& v) const {
@@ -93,6 +145,12 @@ void StrataPolicy::learn(const Workload& w, const Vitality& v) const {
 Plan StrataPolicy::plan(const Workload& w, const Vitality& v, const Machine& m) const {
   learn(w, v);
   return plan_strata(w, v, m, *this, options_).plan;
+}
+
+std::vector<Plan> StrataPolicy::plans(const Workload& w, const Vitality& v, const Machine& m,
+                                      GpuId first_gpu, std::uint32_t gpu_count) const {
+  learn(w, v);
+  return plan_strata_gpus(w, v, m, *this, first_gpu, gpu_count, options_).plans;
 }
 
 std::optional<std::size_t> StrataPolicy::choose_victim(const VictimRequest& r) const {

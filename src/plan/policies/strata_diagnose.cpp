@@ -40,7 +40,7 @@ struct Arrival {
 
 }  // namespace
 
-std::vector<Stall> diagnose(const Workload& w, const sim::Report& r) {
+std::vector<Stall> diagnose(const Workload& w, const sim::Report& r, const GpuTracks& tracks) {
   std::vector<std::pair<std::int64_t, std::int64_t>> kernels;  // start, end
   // Compute-stream time spent recomputing before each kernel: busy, not stalled.
   std::vector<std::int64_t> recomputing;
@@ -48,8 +48,10 @@ std::vector<Stall> diagnose(const Workload& w, const sim::Report& r) {
   std::map<std::string_view, TensorId> ids;
   for (const Tensor& t : w.tensors) ids.emplace(t.name, t.id);
   std::vector<Arrival> arrivals;
+  // Compute tracks come first, one per GPU (sim::Timeline).
+  const std::size_t compute_tracks = std::max<std::size_t>(r.gpus.size(), 1);
   for (const sim::TimelineSpan& s : r.timeline.spans) {
-    if (s.track == 0) {
+    if (s.track == tracks.compute) {
       const std::string_view name = s.name;
       if (name.substr(0, 10) == "recompute " && ids.count(name.substr(10))) {
         recompute_ns += s.duration_ns;
@@ -60,6 +62,10 @@ std::vector<Stall> diagnose(const Workload& w, const sim::Report& r) {
       recompute_ns = 0;
       continue;
     }
+    if (s.track < compute_tracks) continue;
+    if (!tracks.transfers.empty() &&
+        (s.track >= tracks.transfers.size() || !tracks.transfers[s.track]))
+      continue;
     std::string_view tensor;
     const SpanKind kind = parse_span(s.name, tensor);
     const auto it = ids.find(tensor);

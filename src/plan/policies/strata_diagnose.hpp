@@ -30,8 +30,17 @@ struct Stall {
   std::vector<TensorId> competing;
 };
 
-/// @brief The stalls of the steady-state iteration in `r` (which must have a timeline), longest
-/// first (ties by kernel). Throws InvalidInput if the report has no timeline of `w`.
-std::vector<Stall> diagnose(const Workload& w, const sim::Report& r);
+/// @brief Which timeline tracks are one GPU's in a data-parallel run: its compute track and the
+/// tracks of its links' transfers (every GPU runs a copy of the workload, so tensor names alone
+/// do not say whose transfer a span is).
+struct GpuTracks {
+  std::uint32_t compute = 0;
+  std::vector<bool> transfers;  ///< by track; empty: every track but the compute tracks
+};
+
+/// @brief The stalls of the steady-state iteration in `r` (which must have a timeline) on the
+/// GPU of `tracks` (default: the first GPU, every transfer), longest first (ties by kernel).
+/// Throws InvalidInput if the report has no timeline of `w`.
+std::vector<Stall> diagnose(const Workload& w, const sim::Report& r, const GpuTracks& tracks = {});
 
 }  // namespace strata::planner

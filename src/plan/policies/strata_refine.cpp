@@ -41,21 +41,51 @@ double fetch_ns(const DeviceView& d, TierKind tier, std::uint64_t bytes) {
 }
 
 sim::Report simulate_moves(const Workload& w, const Vitality& v, const Machine& m,
-                           const Policy& victims, const std::vector<Movement>& moves,
-                           const RecomputeRule* rule) {
-  const Plan plan = build_plan(w, moves, "strata plan of " + w.name, "strata", rule);
+                           std::span<const DeviceView> ds, const Policy& victims,
+                           const GpuMoves& moves, const RecomputeRule* rule) {
+  std::vector<Plan> plans;
+  plans.reserve(moves.size());
+  for (const std::vector<Movement>& mv : moves)
+    plans.push_back(build_plan(w, mv, "strata plan of " + w.name, "strata", rule));
   sim::SimOptions so;
+  so.gpu = ds.front().gpu;
+  so.gpu_count = static_cast<std::uint32_t>(ds.size());
   so.record_timeline = true;
   // Capacity is checked at every grant regardless; the full re-sum after every event is for the
   // final simulation (the tests run it), not for each trial here.
   so.check_every_event = false;
-  return sim::simulate(w, v, m, plan, victims, so);
+  return sim::simulate(w, v, m, std::span<const Plan>(plans), victims, so);
 }
 
+/// The sum of the GPUs' steady-state iterations (the iteration itself on one GPU).
+std::int64_t total_ns(const sim::Report& r) {
+  std::int64_t t = 0;
+  for (const sim::GpuIteration& g : r.gpus) t += g.iteration_ns;
+  return r.gpus.empty() ? r.iteration_ns : t;
+}
+
+/// Faster: the slowest GPU's iteration first, then all GPUs' together (a repair on a GPU that is
+/// not the slowest counts when it frees shared bandwidth or shortens that GPU's own iteration).
 bool better(const sim::Report& a, const sim::Report& b) {
   if (!a.feasible) return false;
   if (!b.feasible) return true;
-  return a.iteration_ns < b.iteration_ns;
+  if (a.iteration_ns != b.iteration_ns) return a.iteration_ns < b.iteration_ns;
+  return total_ns(a) < total_ns(b);
+}
+
+/// GPU i's tracks of a data-parallel timeline: compute track i, then the transfer tracks of the
+/// links of its memory tier (sim::Timeline: compute tracks first, then two per link).
+GpuTracks gpu_tracks(const Machine& m, std::span<const DeviceView> ds, std::size_t i) {
+  GpuTracks t;
+  t.compute = static_cast<std::uint32_t>(i);
+  if (ds.size() == 1) return t;
+  t.transfers.assign(ds.size() + 2 * m.links.size(), false);
+  for (std::size_t l = 0; l < m.links.size(); ++l)
+    if (m.links[l].from == ds[i].device || m.links[l].to == ds[i].device) {
+      t.transfers[ds.size() + 2 * l] = true;
+      t.transfers[ds.size() + 2 * l + 1] = true;
+    }
+  return t;
 }
 
 }  // namespace
@@ -213,8 +243,7 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       }
   }
   std::vector<std::vector<Repair>> groups;
-  for (std::vector<Repair>* g : {&out, &defer, &recomp, &second})
-    if (!g->empty()) groups.push_back(std::move(*g));
+  for (std::vector<Repair>* g : {&out, &defer, &recomp, &second}) groups.push_back(std::move(*g));
   return groups;
 }
 
@@ -254,39 +283,71 @@ void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
 
 namespace {
 
+/// A repair of one GPU's movements.
+struct GpuRepair {
+  std::size_t gpu = 0;
+  Repair repair;
+};
+
+/// Every GPU's repairs for the stalls in `r`, group by group (propose()'s order), the slowest
+/// GPU's first within each group; empty groups left out.
+std::vector<std::vector<GpuRepair>> propose_all(const Workload& w, const Vitality& v,
+                                                const Machine& m, std::span<const DeviceView> ds,
+                                                const GpuMoves& moves, const sim::Report& r,
+                                                const StrataOptions& o, const RecomputeRule* rule) {
+  std::vector<std::size_t> order(ds.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (r.gpus.size() == ds.size())
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+      return r.gpus[x].iteration_ns > r.gpus[y].iteration_ns;
+    });
+  std::vector<std::vector<GpuRepair>> groups;
+  for (const std::size_t i : order) {
+    std::vector<std::vector<Repair>> gs =
+        propose(w, v, ds[i], moves[i], diagnose(w, r, gpu_tracks(m, ds, i)), o, rule);
+    if (groups.size() < gs.size()) groups.resize(gs.size());
+    for (std::size_t g = 0; g < gs.size(); ++g)
+      for (Repair& rep : gs[g]) groups[g].push_back({i, std::move(rep)});
+  }
+  std::erase_if(groups, [](const std::vector<GpuRepair>& g) { return g.empty(); });
+  return groups;
+}
+
 /// One local search from `moves` (simulated as `start`): repairs in groups, tried in order: each
 /// group first as one batch, halved on rejection, then one by one; an accepted batch
 /// re-diagnoses and starts again from the first group. Returns the best report; `moves` becomes
 /// its movements. Counts into `res`; stops when `done()`.
 template <typename Done>
 sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
-                         const DeviceView& d, const Policy& victims, std::vector<Movement>& moves,
+                         std::span<const DeviceView> ds, const Policy& victims, GpuMoves& moves,
                          sim::Report start, const StrataOptions& o, const RecomputeRule* rule,
                          RefineResult& res, Done done) {
   sim::Report best = std::move(start);
-  if (d.paths.empty() || !best.feasible) return best;
+  if (ds.front().paths.empty() || !best.feasible) return best;
   auto finished = [&] { return done() || best.fraction_of_ideal >= o.good_enough; };
-  std::vector<std::vector<Repair>> groups = propose(w, v, d, moves, diagnose(w, best), o, rule);
+  std::vector<std::vector<GpuRepair>> groups = propose_all(w, v, m, ds, moves, best, o, rule);
   std::size_t g = 0;
   std::size_t offset = 0;
   std::size_t batch = groups.empty() ? 0 : groups[0].size();
   while (!finished() && g < groups.size()) {
-    const std::vector<Repair>& repairs = groups[g];
+    const std::vector<GpuRepair>& repairs = groups[g];
     if (offset >= repairs.size()) {
       ++g;
       offset = 0;
       batch = g < groups.size() ? groups[g].size() : 0;
       continue;
     }
-    std::vector<Movement> trial = moves;
+    GpuMoves trial = moves;
     const std::size_t end = std::min(repairs.size(), offset + batch);
-    for (std::size_t i = offset; i < end; ++i) apply(trial, repairs[i], d);
+    for (std::size_t i = offset; i < end; ++i)
+      apply(trial[repairs[i].gpu], repairs[i].repair, ds[repairs[i].gpu]);
     // A batch that leaves a recompute without resident sources is rejected unsimulated.
-    const bool consistent =
-        !rule || recomputes_consistent(trial, *rule, w.tensors.size(), w.kernels.size());
+    bool consistent = true;
+    for (std::size_t i = 0; rule && consistent && i < trial.size(); ++i)
+      consistent = recomputes_consistent(trial[i], *rule, w.tensors.size(), w.kernels.size());
     sim::Report r;
     if (consistent) {
-      r = simulate_moves(w, v, m, victims, trial, rule);
+      r = simulate_moves(w, v, m, ds, victims, trial, rule);
       ++res.simulations;
       res.repairs_tried += static_cast<std::uint32_t>(end - offset);
     }
@@ -294,7 +355,7 @@ sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
       res.repairs_kept += static_cast<std::uint32_t>(end - offset);
       moves = std::move(trial);
       best = std::move(r);
-      groups = propose(w, v, d, moves, diagnose(w, best), o, rule);
+      groups = propose_all(w, v, m, ds, moves, best, o, rule);
       g = 0;
       offset = 0;
       batch = groups.empty() ? 0 : groups[0].size();
@@ -309,25 +370,27 @@ sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
 
 }  // namespace
 
-RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
-                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o,
-                    const RecomputeRule* rule,
-                    std::span<const std::vector<Movement>> alternatives) {
+RefineResult refine(const Workload& w, const Vitality& v, const Machine& m,
+                    std::span<const DeviceView> ds, const Policy& victims, GpuMoves& moves,
+                    const StrataOptions& o, const RecomputeRule* rule,
+                    std::span<const GpuMoves> alternatives) {
   RefineResult res;
+  // Every GPU's iteration is simulated: a data-parallel run costs its GPU count in kernels.
+  const std::size_t kernels_per_run = w.kernels.size() * ds.size();
   auto done = [&] {
     return res.simulations >= o.max_simulations ||
-           res.simulations * w.kernels.size() >= o.max_simulated_kernels;
+           res.simulations * kernels_per_run >= o.max_simulated_kernels;
   };
   // Several starting points (movements only; with recompute), simulated while the budget
   // allows; the search starts from the fastest and, if it ends with budget left, continues
   // from the second: a recompute costs compute time that another start may avoid altogether.
-  std::vector<std::vector<Movement>> starts{moves};
-  std::vector<sim::Report> reports{simulate_moves(w, v, m, victims, moves, rule)};
+  std::vector<GpuMoves> starts{moves};
+  std::vector<sim::Report> reports{simulate_moves(w, v, m, ds, victims, moves, rule)};
   res.simulations = 1;
-  for (const std::vector<Movement>& alt : alternatives) {
+  for (const GpuMoves& alt : alternatives) {
     if (done()) break;
     starts.push_back(alt);
-    reports.push_back(simulate_moves(w, v, m, victims, alt, rule));
+    reports.push_back(simulate_moves(w, v, m, ds, victims, alt, rule));
     ++res.simulations;
   }
   std::vector<std::size_t> order(starts.size());
@@ -336,12 +399,12 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, cons
                    [&](std::size_t x, std::size_t y) { return better(reports[x], reports[y]); });
   moves = starts[order[0]];
   res.unrefined = reports[order[0]];
-  res.best = local_search(w, v, m, d, victims, moves, res.unrefined, o, rule, res, done);
+  res.best = local_search(w, v, m, ds, victims, moves, res.unrefined, o, rule, res, done);
   if (order.size() > 1 && !done() && reports[order[1]].feasible &&
       !(res.best.feasible && res.best.fraction_of_ideal >= o.good_enough)) {
-    std::vector<Movement>& other = starts[order[1]];
+    GpuMoves& other = starts[order[1]];
     sim::Report r =
-        local_search(w, v, m, d, victims, other, std::move(reports[order[1]]), o, rule, res, done);
+        local_search(w, v, m, ds, victims, other, std::move(reports[order[1]]), o, rule, res, done);
     if (better(r, res.best)) {
       moves = std::move(other);
       res.best = std::move(r);

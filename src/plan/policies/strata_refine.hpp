@@ -42,11 +42,11 @@ struct Repair {
   Movement added;
 };
 
-/// @brief Repairs for the stalls, in groups tried one after the other: with a `rule`, first
+/// @brief Repairs for the stalls, in four groups tried one after the other (any may be empty):
+/// one repair per stall (the longest stalls first: move a prefetch earlier, prefetch a faulted
+/// tensor, evict one more tensor), then deferring competing evictions, then, with a `rule`,
 /// recomputes (a late prefetch, a faulted tensor, an eviction the kernel waited for, or one more
-/// idle tensor, recomputed instead of moved); then one repair per stall (the longest stalls
-/// first: move a prefetch earlier, prefetch a faulted tensor, evict one more tensor), then
-/// deferring competing evictions, then switching tiers.
+/// idle tensor, recomputed instead of moved), then switching tiers.
 std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
                                          const std::vector<Movement>& moves,
                                          const std::vector<Stall>& stalls, const StrataOptions& o,
@@ -54,6 +54,9 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
 
 /// @brief Applies `r` to `moves`.
 void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d);
+
+/// @brief The movements of every GPU of a run: element i for the GPU of view i.
+using GpuMoves = std::vector<std::vector<Movement>>;
 
 /// @brief The refinement loop; `moves` becomes the best set found. Returns the best report.
 struct RefineResult {
@@ -63,12 +66,15 @@ struct RefineResult {
   std::uint32_t repairs_tried = 0;
   std::uint32_t repairs_kept = 0;
 };
-/// With `alternatives` (the sweeps with recompute), all are simulated first (as the budget
-/// allows) and refinement starts from the fastest, then continues from the second if budget is
-/// left; `unrefined` is the fastest start.
-RefineResult refine(const Workload& w, const Vitality& v, const Machine& m, const DeviceView& d,
-                    const Policy& victims, std::vector<Movement>& moves, const StrataOptions& o,
-                    const RecomputeRule* rule = nullptr,
-                    std::span<const std::vector<Movement>> alternatives = {});
+/// The GPUs of `ds` (consecutive, first ds[0].gpu) are simulated together, each with its own
+/// movements; every GPU's stalls are diagnosed on its own tracks and repaired in its own
+/// movements; a change is kept when the slowest GPU got faster, or it is as fast and the GPUs
+/// together are (Note [strata on several GPUs]). With `alternatives` (other starts), all are
+/// simulated first (as the budget allows) and refinement starts from the fastest, then continues
+/// from the second if budget is left; `unrefined` is the fastest start.
+RefineResult refine(const Workload& w, const Vitality& v, const Machine& m,
+                    std::span<const DeviceView> ds, const Policy& victims, GpuMoves& moves,
+                    const StrataOptions& o, const RecomputeRule* rule = nullptr,
+                    std::span<const GpuMoves> alternatives = {});
 
 }  // namespace strata::planner

@@ -26,27 +26,34 @@ struct Period {
   std::size_t next = 0;
 };
 
+/// The sweep of one GPU. Several GPUs' sweeps share one timeline (the buses they share are
+/// resources of it) and the host tier's bookings; see Note [strata on several GPUs].
 class Sweep {
  public:
   Sweep(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o,
-        const RecomputeRule* rule)
+        const RecomputeRule* rule, BandwidthTimeline& timeline, std::vector<std::uint64_t>& host)
       : w_(w),
         v_(v),
         d_(d),
         o_(o),
         n_(w.kernels.size()),
-        timeline_(v.start_ns, v.ideal_ns, d.resource_bytes_per_s),
+        timeline_(timeline),
         mem_(v.live_bytes.begin(), v.live_bytes.end()),
-        host_(n_, 0),
+        host_(host),
         line_(static_cast<double>(d.capacity_bytes) * o.memory_fraction),
         rule_(rule),
         book_(w.tensors.size(), n_),
-        moves_of_(w.tensors.size()) {}
-
-  Schedule run() {
+        moves_of_(w.tensors.size()) {
     collect();
-    for (std::size_t k = 0; k < n_; ++k)
-      if (over(k)) relieve(k);
+  }
+
+  /// Step 2 at kernel k.
+  void step(std::size_t k) {
+    if (over(k)) relieve(k);
+  }
+
+  /// Step 3, then the result.
+  Schedule finish() {
     lead();
     Schedule s;
     s.periods = periods_.size();
@@ -294,9 +301,9 @@ class Sweep {
   const DeviceView& d_;
   const StrataOptions& o_;
   std::size_t n_;
-  BandwidthTimeline timeline_;
+  BandwidthTimeline& timeline_;
   std::vector<std::uint64_t> mem_;
-  std::vector<std::uint64_t> host_;
+  std::vector<std::uint64_t>& host_;  ///< host bytes booked per slot, by every GPU
   double line_;
   std::vector<Period> periods_;
   std::vector<bool> taken_;
@@ -343,6 +350,14 @@ DeviceView device_view(const Machine& m, GpuId gpu) {
 
 Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o,
                   const RecomputeRule* rule) {
+  return std::move(schedule_gpus(w, v, std::span<const DeviceView>(&d, 1), o, rule).front());
+}
+
+std::vector<Schedule> schedule_gpus(const Workload& w, const Vitality& v,
+                                    std::span<const DeviceView> ds, const StrataOptions& o,
+                                    const RecomputeRule* rule) {
+  if (ds.empty()) throw InvalidInput("strata planner: no GPU to plan for");
+  const DeviceView& d = ds.front();
   if (d.paths.empty() || v.peak_live_bytes <= d.capacity_bytes) {
     Schedule s;
     for (std::uint64_t b : v.live_bytes)
@@ -350,9 +365,21 @@ Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d, con
           static_cast<double>(b) > static_cast<double>(d.capacity_bytes) * o.memory_fraction ? 1
                                                                                              : 0;
     if (v.peak_live_bytes <= d.capacity_bytes) s.kernels_over_line = 0;
-    return s;
+    return std::vector<Schedule>(ds.size(), s);
   }
-  return Sweep(w, v, d, o, rule).run();
+  // One timeline and one host booking for all GPUs; kernel by kernel, each GPU in turn brings
+  // k under its line, the GPU that goes first rotating with k (Note [strata on several GPUs]).
+  BandwidthTimeline timeline(v.start_ns, v.ideal_ns, d.resource_bytes_per_s);
+  std::vector<std::uint64_t> host(w.kernels.size(), 0);
+  std::vector<Sweep> sweeps;
+  sweeps.reserve(ds.size());
+  for (const DeviceView& dv : ds) sweeps.emplace_back(w, v, dv, o, rule, timeline, host);
+  for (std::size_t k = 0; k < w.kernels.size(); ++k)
+    for (std::size_t i = 0; i < sweeps.size(); ++i) sweeps[(k + i) % sweeps.size()].step(k);
+  std::vector<Schedule> out;
+  out.reserve(sweeps.size());
+  for (Sweep& sw : sweeps) out.push_back(sw.finish());
+  return out;
 }
 
 namespace {

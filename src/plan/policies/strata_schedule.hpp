@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "strata/analysis/vitality.hpp"
@@ -51,6 +52,14 @@ struct Schedule {
 /// recompute] in strata_recompute.hpp); without one, every choice is a movement.
 Schedule schedule(const Workload& w, const Vitality& v, const DeviceView& d, const StrataOptions& o,
                   const RecomputeRule* rule = nullptr);
+
+/// @brief Steps 1-3 for several GPUs running copies of `w` (element i of the result is for
+/// `ds[i]`): one timeline shared by all, so the buses they share carry every GPU's bookings,
+/// and the host tier's capacity booked for all; see Note [strata on several GPUs] in
+/// include/strata/plan/policies/strata.hpp. With one view, exactly schedule().
+std::vector<Schedule> schedule_gpus(const Workload& w, const Vitality& v,
+                                    std::span<const DeviceView> ds, const StrataOptions& o,
+                                    const RecomputeRule* rule = nullptr);
 
 /// @brief StrataPlanStats::eviction_bound_ns: at every kernel k, the live bytes beyond GPU
 /// memory are out of it. Those evicted after the iteration began (all but persistent tensors

@@ -102,6 +102,13 @@ struct StrataPlanResult {
   StrataPlanStats stats;
 };
 
+/// @brief Plans for several GPUs (element i for GPU first_gpu + i) and how they were reached;
+/// the stats' counts are sums over the GPUs, the times the slowest GPU's.
+struct StrataGpuPlans {
+  std::vector<Plan> plans;
+  StrataPlanStats stats;
+};
+
 class StrataPolicy;
 
 /// @brief Runs the planner of Note [strata planner] for `w` on GPU 0 of `m`. `victims` is the
@@ -110,6 +117,14 @@ class StrataPolicy;
 /// has neither a host nor an SSD tier linked to the GPU.
 StrataPlanResult plan_strata(const Workload& w, const Vitality& v, const Machine& m,
                              const Policy& victims, const StrataOptions& options = {});
+
+/// @brief The planner for a data-parallel run on GPUs first_gpu .. first_gpu + gpu_count - 1
+/// of `m`, each running a copy of `w`: Note [strata on several GPUs]. With one GPU, the plan of
+/// plan_strata for that GPU. Throws InvalidInput for GPUs the machine lacks, Unsupported for GPUs
+/// that differ in memory or tiers.
+StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Machine& m,
+                                const Policy& victims, GpuId first_gpu, std::uint32_t gpu_count,
+                                const StrataOptions& options = {});
 
 /// @brief strata's planner with farthest-next-use demand paging behind it.
 ///
@@ -123,6 +138,9 @@ class StrataPolicy final : public Policy {
   explicit StrataPolicy(StrataOptions options = {}) : options_(options) {}
   std::string name() const override { return "strata"; }
   Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
+  /// @brief One plan per GPU, made together (Note [strata on several GPUs]).
+  std::vector<Plan> plans(const Workload& w, const Vitality& v, const Machine& m, GpuId first_gpu,
+                          std::uint32_t gpu_count) const override;
   std::optional<std::size_t> choose_victim(const VictimRequest& r) const override;
 
   /// @brief Records the uses choose_victim needs (plan() calls it).
