@@ -31,7 +31,7 @@ std::string error_of(const std::function<void()>& f) {
 TEST(MachinePresets, EveryPresetLoadsValidatesAndDescribes) {
   const std::vector<std::string> names = list_presets({kPresetDir});
   for (const char* expected : {"g10-a100", "a100-80g-pcie4", "h100-80g-pcie5", "h100x8-node",
-                               "h200", "dram-optane", "cpu-local"})
+                               "a100x4-pcie-switch", "h200", "dram-optane", "cpu-local"})
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   for (const std::string& name : names) {
     SCOPED_TRACE(name);
@@ -105,6 +105,30 @@ TEST(MachinePresets, G10MatchesG10sConfigurationExactly) {
   EXPECT_EQ(uncontended_transfer_ns(m, *ssd_link, ssd, 1'000'000'000), 12'000 + 312'500'000);
   EXPECT_EQ(uncontended_transfer_ns(m, *ssd_link, gpu.memory, 3'200), 16'000 + 1'000);
   EXPECT_THROW(uncontended_bytes_per_s(m, *ssd_link, *m.host_tier()), InvalidInput);
+}
+
+TEST(MachinePresets, FourA100sShareOneSwitchUplink) {
+  const Machine m = preset("a100x4-pcie-switch");
+  ASSERT_EQ(m.gpus.size(), 4u);
+  const TierId host = m.host_tier().value();
+  const TierId nvme = m.ssd_tiers().at(0);
+  const auto uplink = m.find_bus("pcie-switch");
+  ASSERT_TRUE(uplink);
+  EXPECT_DOUBLE_EQ(m.buses[*uplink].bytes_per_s, 25e9);
+  for (const Gpu& g : m.gpus) {
+    SCOPED_TRACE(g.name);
+    EXPECT_EQ(m.tiers[g.memory].capacity_bytes, 40ull << 30);
+    // Both the host link and GPUDirect Storage cross the GPU's own port and the one uplink.
+    for (TierId lower : {host, nvme}) {
+      const auto link = m.link_between(g.memory, lower);
+      ASSERT_TRUE(link);
+      EXPECT_FALSE(m.links[*link].direct_access);
+      const auto& buses = m.links[*link].buses;
+      EXPECT_NE(std::find(buses.begin(), buses.end(), *uplink), buses.end());
+      EXPECT_NE(std::find(buses.begin(), buses.end(), m.find_bus(g.name + "-pcie").value()),
+                buses.end());
+    }
+  }
 }
 
 TEST(MachinePresets, H100NodeHasEightGpusInSwitchPairs) {

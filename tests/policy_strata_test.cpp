@@ -98,6 +98,56 @@ TEST(PolicyStrata, TwoTensorsOneLinkOverlapsEveryTransferWithCompute) {
   EXPECT_GT(uvm.iteration_ns, r.iteration_ns);
 }
 
+// A GPU of 2.5 GiB whose 32 GB/s port carries a 16 GB/s link to host memory and a 16 GB/s link
+// to an SSD (GPUDirect) at once. k0 writes A and C (1 GiB each), k1 (100 ms) reads s, k2 writes
+// B1 and B2 (1 GiB each), k3 (100 ms) reads them, k4 (100 ms) reads s, k5 reads A and C. A and
+// C must both leave during k1 and come back during k4: over the host link alone that is 134 ms
+// of a 100 ms kernel each way; one to host and one to the SSD at once, 67 ms.
+TEST(PolicyStrata, HostAndSsdTogetherMoveBytesSooner) {
+  Workload w;
+  w.name = "host-and-ssd";
+  w.tensors = {Tensor{0, "A", kGiB, TensorKind::activation, false},
+               Tensor{1, "C", kGiB, TensorKind::activation, false},
+               Tensor{2, "B1", kGiB, TensorKind::activation, false},
+               Tensor{3, "B2", kGiB, TensorKind::activation, false},
+               Tensor{4, "s", 4096, TensorKind::weight, true}};
+  w.kernels = {kernel(0, 1, {}, {0, 1}),   kernel(1, 100, {4}, {}), kernel(2, 1, {}, {2, 3}),
+               kernel(3, 100, {2, 3}, {}), kernel(4, 100, {4}, {}), kernel(5, 1, {0, 1}, {})};
+  validate(w);
+  const Vitality v = analyze_vitality(w);
+  Machine both;
+  both.name = "host-and-ssd";
+  both.tiers.push_back({"hbm", TierKind::device, 5 * kGiB / 2, 1e13, 1e13, 0, 0, 1});
+  both.tiers.push_back({"host", TierKind::host, 1ULL << 40, 1e13, 1e13, 0, 0, 1});
+  both.tiers.push_back({"ssd", TierKind::ssd, 1ULL << 40, 16e9, 16e9, 0, 0, 1});
+  both.gpus = {Gpu{"gpu0", {}, 0, 0, 0}};
+  both.gpus[0].compute.fp32_flops_per_s = 1e13;
+  both.gpus[0].compute.memory_bytes_per_s = 1e13;
+  both.buses.push_back({"gpu0-pcie", 32e9, true});
+  both.links.push_back({"hbm<->host", 0, 1, 16e9, 0, {0}, false});
+  both.links.push_back({"hbm<->ssd", 0, 2, 16e9, 0, {0}, false});
+  both.fault = {4096, 50, 12'300};
+  validate(both);
+  Machine host_only = both;
+  host_only.links.pop_back();
+  host_only.tiers.pop_back();
+  validate(host_only);
+
+  sim::SimOptions o;
+  o.check_every_event = true;
+  const StrataPolicy policy;
+  const sim::Report r = sim::run_policy(w, v, both, policy, o);
+  ASSERT_TRUE(r.feasible) << r.infeasible_reason;
+  EXPECT_EQ(r.iteration_ns, v.ideal_ns);
+  const StrataPlanResult planned = plan_strata(w, v, both, policy, policy.options());
+  EXPECT_EQ(planned.stats.evicted_to_host, 1u) << to_text(planned.plan, &w);
+  EXPECT_EQ(planned.stats.evicted_to_ssd, 1u) << to_text(planned.plan, &w);
+  // Host alone: both tensors queue on one link and the kernels after them wait.
+  const sim::Report slow = sim::run_policy(w, v, host_only, policy, o);
+  ASSERT_TRUE(slow.feasible) << slow.infeasible_reason;
+  EXPECT_GT(slow.iteration_ns, v.ideal_ns + 30 * kMs);
+}
+
 TEST(PolicyStrata, NoLowerTierAndTooBigIsInvalidInput) {
   const Workload w = two_tensors();
   const Vitality v = analyze_vitality(w);

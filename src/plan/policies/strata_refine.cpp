@@ -382,8 +382,9 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m,
            res.simulations * kernels_per_run >= o.max_simulated_kernels;
   };
   // Several starting points (movements only; with recompute), simulated while the budget
-  // allows; the search starts from the fastest and, if it ends with budget left, continues
-  // from the second: a recompute costs compute time that another start may avoid altogether.
+  // allows; the search starts from the fastest and, while it ends with budget left, continues
+  // from the next fastest: a recompute costs compute time that another start may avoid
+  // altogether.
   std::vector<GpuMoves> starts{moves};
   std::vector<sim::Report> reports{simulate_moves(w, v, m, ds, victims, moves, rule)};
   res.simulations = 1;
@@ -400,11 +401,13 @@ RefineResult refine(const Workload& w, const Vitality& v, const Machine& m,
   moves = starts[order[0]];
   res.unrefined = reports[order[0]];
   res.best = local_search(w, v, m, ds, victims, moves, res.unrefined, o, rule, res, done);
-  if (order.size() > 1 && !done() && reports[order[1]].feasible &&
-      !(res.best.feasible && res.best.fraction_of_ideal >= o.good_enough)) {
-    GpuMoves& other = starts[order[1]];
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    if (done() || !reports[order[i]].feasible ||
+        (res.best.feasible && res.best.fraction_of_ideal >= o.good_enough))
+      break;
+    GpuMoves& other = starts[order[i]];
     sim::Report r =
-        local_search(w, v, m, ds, victims, other, std::move(reports[order[1]]), o, rule, res, done);
+        local_search(w, v, m, ds, victims, other, std::move(reports[order[i]]), o, rule, res, done);
     if (better(r, res.best)) {
       moves = std::move(other);
       res.best = std::move(r);

@@ -71,7 +71,7 @@ struct RefineResult {
 /// movements; a change is kept when the slowest GPU got faster, or it is as fast and the GPUs
 /// together are (Note [strata on several GPUs]). With `alternatives` (other starts), all are
 /// simulated first (as the budget allows) and refinement starts from the fastest, then continues
-/// from the second if budget is left; `unrefined` is the fastest start.
+/// from the next fastest while budget is left; `unrefined` is the fastest start.
 RefineResult refine(const Workload& w, const Vitality& v, const Machine& m,
                     std::span<const DeviceView> ds, const Policy& victims, GpuMoves& moves,
                     const StrataOptions& o, const RecomputeRule* rule = nullptr,

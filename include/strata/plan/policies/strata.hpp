@@ -37,11 +37,32 @@
 ///    a cheap producer from resident sources (Note [strata recompute] in
 ///    src/plan/policies/strata_recompute.hpp): the sweep runs three times (movements only,
 ///    single-kernel recomputes, recomputes with intermediates), refinement starts from the
-///    fastest and continues from the second if budget is left, and (r) turns a late prefetch,
+///    fastest and continues from the next while budget is left, and (r) turns a late prefetch,
 ///    a faulted tensor or an eviction a kernel waited for into a recompute where the producer
 ///    takes less than the stall (tried after (a) and (b), before (c)).
 /// Everything is deterministic (no clock, no randomness); rates and capacities come from the
 /// Machine only.
+///
+/// Note [strata on several GPUs]: in a data-parallel run every GPU runs its own copy of the
+/// workload, and GPUs behind one PCIe switch share its uplink (and the host's memory bus, the
+/// SSD lanes). A plan made for one GPU and copied to all assumes bandwidth each GPU only gets a
+/// share of, so the copies' prefetches all miss their deadlines together. plan_strata_gpus
+/// plans the GPUs jointly instead:
+/// - one bandwidth timeline for all of them: a GPU's own port is a resource only its transfers
+///   cross, the switch uplink one that every GPU's transfers book, so a slot of the uplink that
+///   GPU 0 booked is not there for GPU 1; the host tier's capacity is booked for all GPUs too;
+/// - the sweep visits kernels in order and, at each kernel, lets each GPU in turn bring it
+///   under its line, the GPU that goes first rotating with the kernel, so that no GPU always
+///   gets the bandwidth first. A later GPU finds the slots right after a tensor's last use
+///   taken and chooses differently (another tensor whose eviction can still finish in time, the
+///   other tier, a recompute, a later slot): the GPUs' transfers are staggered by construction,
+///   each against deadlines it can meet on what the others left;
+/// - refinement simulates all GPUs together, diagnoses each GPU's stalls on its own timeline
+///   tracks (its compute track, its links' transfer tracks), proposes repairs to that GPU's
+///   movements (the slowest GPU's first) and keeps a batch when the slowest GPU got faster, or
+///   it is as fast and the GPUs' iterations summed are shorter.
+/// With one GPU this is exactly the single-GPU planner. The budget counts every GPU's kernels
+/// simulated, so a 4-GPU run gets a quarter of the simulations.
 
 #include <cstddef>
 #include <cstdint>
