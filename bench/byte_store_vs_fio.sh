@@ -8,6 +8,7 @@
 #                         BUFFER_BYTES=BLOCK_BYTES*QUEUE_DEPTH (see below)
 #                         LOOPS=1 ROUNDS=11 (rounds alternate fio and strata; each side's median is
 #                         compared, and every round is printed: this is a shared VM with a noisy disk)
+#                         SETTLE_S=1 (pause after each side's sync; see settle below)
 set -euo pipefail
 
 dir=${1:-/tmp}
@@ -41,15 +42,31 @@ median() { tr ' ' '\n' <<<"$*" | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END
   print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mbs() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1e6 }'; }
 
-fio_ws=() fio_rs=() st_ws=() st_rs=()
-for ((round = 1; round <= rounds; ++round)); do
+# The file system here may discard freed blocks (mount option `discard`) when its journal next
+# commits, so a side's writes could pay for the other side's deleted file: after each side
+# removes its file, `sync` commits the journal and a short pause lets the discards finish. The
+# sides also alternate which goes first, so a drift of the disk's speed during the run falls on
+# both alike.
+settle() { sync; sleep "${SETTLE_S:-1}"; }
+run_fio() {
   fio_ws+=("$(fio_rate write)")
   fio_rs+=("$(fio_rate read)")
   rm -f "$fio_file"
+  settle
+}
+run_strata() {
+  local line
   line=$("$strata_bin" --dir "$dir" --file-bytes "$file_bytes" --block-bytes "$block_bytes" \
          --queue-depth "$queue_depth" --loops "$loops" --buffer-bytes "$buffer_bytes")
   st_ws+=("$(sed -E 's/.*write_bytes_per_s=([0-9]+).*/\1/' <<<"$line")")
   st_rs+=("$(sed -E 's/.*read_bytes_per_s=([0-9]+).*/\1/' <<<"$line")")
+  settle
+}
+
+fio_ws=() fio_rs=() st_ws=() st_rs=()
+settle
+for ((round = 1; round <= rounds; ++round)); do
+  if ((round % 2)); then run_fio; run_strata; else run_strata; run_fio; fi
   echo "  round $round MB/s: write fio $(mbs "${fio_ws[-1]}") strata $(mbs "${st_ws[-1]}")," \
        "read fio $(mbs "${fio_rs[-1]}") strata $(mbs "${st_rs[-1]}")"
 done
