@@ -4,9 +4,10 @@
 // the input, workspaces) by the factor, and the time of every kernel that touches one by the
 // factor, while weights, their gradients, optimizer state and the optimizer's kernels stay as
 // measured. A real A100 runs a larger batch somewhat more efficiently, so the extrapolated
-// kernels are if anything slower than the real ones would be at that batch (more compute to
-// hide transfers behind is the optimistic side; it is not claimed). The measured page-fault
-// times are dropped (the default fault model does not read them).
+// kernels are if anything slower than the real ones would be at that batch, which leaves the
+// transfers more compute to hide behind than a real trace at that batch would: an
+// approximation, not the trace. The measured page-fault times are dropped (the default fault
+// model does not read them).
 //
 // Prints a Markdown table per (workload, factor): peak live bytes, g10's and strata's fraction
 // of ideal, strata's iteration over the lower bound (bound/lower_bound.hpp), and whether strata
@@ -53,7 +54,7 @@ Workload at_batch_factor(const Workload& w, double factor) {
     return static_cast<std::uint64_t>(std::llround(static_cast<double>(v) * factor));
   };
   for (Tensor& t : out.tensors)
-    if (!t.persistent) t.bytes = std::max<std::uint64_t>(1, scaled(t.bytes));
+    if (!t.persistent && t.bytes > 0) t.bytes = std::max<std::uint64_t>(1, scaled(t.bytes));
   for (Kernel& k : out.kernels) {
     bool per_sample = k.workspace_bytes > 0;
     for (const TensorId id : k.inputs) per_sample = per_sample || !w.tensors[id].persistent;
