@@ -128,16 +128,79 @@ TEST(PolicyStrataRecompute, WorkedExampleRecomputesTheReluInsteadOfMovingIt) {
               static_cast<double>(sp.iteration_ns) / 1e6);
 }
 
-TEST(PolicyStrataRecompute, ExpensiveProducerIsMovedNotRecomputed) {
-  Workload w = relu_chain();
-  w.kernels[1].op = "conv2d";  // same shape, but the producer is a convolution
-  w.kernels[1].name = "k1_conv2d";
+// Re-running a producer rebuilds the version of the tensor it wrote. Here k1 rewrites A in place
+// (A += Y) after k0 wrote it, so re-running k0 (1 ms, no inputs, cheap) would bring back the
+// wrong A: A has to cross the link instead (planned or faulted), and the iteration waits for it.
+// Same pressure as relu_chain: A has to leave over k3-k4.
+TEST(PolicyStrataRecompute, ATensorWrittenTwiceIsNotRebuiltFromItsFirstWriter) {
+  Workload w;
+  w.name = "in-place";
+  w.tensors = {Tensor{0, "Y", kGiB / 4, TensorKind::activation, false},
+               Tensor{1, "A", kGiB, TensorKind::activation, false},
+               Tensor{2, "B", kGiB, TensorKind::activation, false}};
+  w.kernels = {kernel(0, "relu", Phase::forward, 1, {}, {1}),
+               kernel(1, "add", Phase::forward, 1, {0}, {1}),
+               kernel(2, "conv2d", Phase::forward, 1, {1}, {}),
+               kernel(3, "conv2d", Phase::forward, 1, {}, {2}),
+               kernel(4, "conv2d", Phase::forward, 10, {2}, {}),
+               kernel(5, "conv2d", Phase::backward, 1, {0, 1}, {})};
+  validate(w);
   const Vitality v = analyze_vitality(w);
   const Machine m = one_link_machine(3 * kGiB / 2);
   const StrataPolicy policy;
   const Plan p = policy.plan(w, v, m);
   for (const KernelActions& ka : p.kernels)
+    for (const Action& a : ka.before)
+      EXPECT_FALSE(a.kind == ActionKind::recompute && a.tensor == 1) << to_text(p, &w);
+  sim::SimOptions o;
+  o.check_every_event = true;
+  const sim::Report r = sim::simulate(w, v, m, p, policy, o);
+  ASSERT_TRUE(r.feasible) << r.infeasible_reason;
+  EXPECT_EQ(r.recomputes, 0u);
+  EXPECT_GT(r.iteration_ns, v.ideal_ns + 50 * kMs) << "A crosses the link, as it must";
+}
+
+// With only the cheap operators allowed (recompute_any_forward = false), a convolution is never
+// re-run, however short.
+TEST(PolicyStrataRecompute, OnlyCheapOpsMovesAConvolutionsOutput) {
+  Workload w = relu_chain();
+  w.kernels[1].op = "conv2d";  // same shape, but the producer is a convolution
+  w.kernels[1].name = "k1_conv2d";
+  const Vitality v = analyze_vitality(w);
+  const Machine m = one_link_machine(3 * kGiB / 2);
+  StrataOptions cheap_only;
+  cheap_only.recompute_any_forward = false;
+  const StrataPolicy policy(cheap_only);
+  const Plan p = policy.plan(w, v, m);
+  for (const KernelActions& ka : p.kernels)
     for (const Action& a : ka.before) EXPECT_NE(a.kind, ActionKind::recompute);
+}
+
+// With any forward kernel allowed (the default), the choice is by cost: the same 1 ms
+// convolution is re-run instead of moving A (67 ms each way around a 12 ms gap), but one that
+// takes longer than the movement's stall is not, and A is moved.
+TEST(PolicyStrataRecompute, AnyForwardKernelIsRecomputedOnlyWhereItCostsLessThanMoving) {
+  Workload w = relu_chain();
+  w.kernels[1].op = "conv2d";
+  w.kernels[1].name = "k1_conv2d";
+  const Machine m = one_link_machine(3 * kGiB / 2);
+  const StrataPolicy policy;
+  sim::SimOptions o;
+  o.check_every_event = true;
+  {
+    const Vitality v = analyze_vitality(w);
+    const sim::Report r = sim::run_policy(w, v, m, policy, o);
+    ASSERT_TRUE(r.feasible) << r.infeasible_reason;
+    EXPECT_EQ(r.recomputes, 1u);
+    EXPECT_EQ(r.iteration_ns, v.ideal_ns + 1 * kMs) << "ideal plus one convolution";
+  }
+  w.kernels[1].duration_ns = 400 * kMs;  // far above the ~110 ms the movement stalls
+  const Vitality v = analyze_vitality(w);
+  const sim::Report r = sim::run_policy(w, v, m, policy, o);
+  ASSERT_TRUE(r.feasible) << r.infeasible_reason;
+  EXPECT_EQ(r.recomputes, 0u);
+  EXPECT_GT(r.iteration_ns, v.ideal_ns) << "A moved, and the link makes the kernels wait";
+  EXPECT_LT(r.iteration_ns, v.ideal_ns + 400 * kMs);
 }
 
 TEST(RecomputeSources, AnEvictedSourceIsNamed) {

@@ -135,7 +135,9 @@ TEST(PolicyStrata, HostAndSsdTogetherMoveBytesSooner) {
 
   sim::SimOptions o;
   o.check_every_event = true;
-  const StrataPolicy policy;
+  StrataOptions moves_only;  // about movements: re-running the 1 ms k0 would avoid them all
+  moves_only.recompute = false;
+  const StrataPolicy policy(moves_only);
   const sim::Report r = sim::run_policy(w, v, both, policy, o);
   ASSERT_TRUE(r.feasible) << r.infeasible_reason;
   EXPECT_EQ(r.iteration_ns, v.ideal_ns);
@@ -246,7 +248,9 @@ TEST(PolicyStrata, RefinementNeverMakesRandomWorkloadsWorse) {
     EXPECT_LE(rb.iteration_ns, ra.iteration_ns) << "round " << round;
     if (b.stats.simulations > 0) {
       EXPECT_EQ(rb.iteration_ns, b.stats.refined_ns) << "round " << round;
-      EXPECT_EQ(ra.iteration_ns, b.stats.unrefined_ns) << "round " << round;
+      // The fastest start (a is the first one, unsimulated alternatives aside).
+      EXPECT_LE(b.stats.unrefined_ns, ra.iteration_ns) << "round " << round;
+      EXPECT_LE(b.stats.refined_ns, b.stats.unrefined_ns) << "round " << round;
     }
     EXPECT_EQ(plan_strata(w, v, m, policy, policy.options()).plan, b.plan) << "round " << round;
     if (ra.iteration_ns > ra.ideal_ns) ++stalled;

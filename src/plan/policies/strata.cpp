@@ -63,14 +63,28 @@ StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Mach
     for (planner::Schedule& s : ss) out.push_back(std::move(s.moves));
     return out;
   };
-  const planner::RecomputeRule rule(w, v);
-  const planner::RecomputeRule* recompute = o.recompute ? &rule : nullptr;
+  // Note [recompute producers]: the widest rule the options allow is the one refinement
+  // repairs with and plans are built and checked with; the sweeps also start from the narrower
+  // ones (cheap producers only; no intermediates), and the simulator picks among the starts.
+  // For a movement a narrower rule chose, the wider one derives the same sources and
+  // intermediates (its producer is cheap, so both rules read the same inputs).
+  using planner::RecomputeOps;
+  using planner::RecomputeRule;
+  const RecomputeOps widest =
+      o.recompute_any_forward ? RecomputeOps::any_forward : RecomputeOps::cheap;
+  const RecomputeRule rule(w, v, true, widest);
+  const RecomputeRule* recompute = o.recompute ? &rule : nullptr;
   std::vector<planner::Schedule> s = planner::schedule_gpus(w, v, ds, o);
   const std::size_t periods = s.front().periods;
   std::vector<std::vector<planner::Schedule>> alts;
   if (recompute) {
-    const planner::RecomputeRule single(w, v, false);
-    for (const planner::RecomputeRule* r : {&single, recompute}) {
+    const RecomputeRule single(w, v, false);
+    const RecomputeRule cheap(w, v, true);
+    const RecomputeRule any_single(w, v, false, RecomputeOps::any_forward);
+    std::vector<const RecomputeRule*> rules{&single};
+    if (o.recompute_any_forward) rules.insert(rules.end(), {&cheap, &any_single});
+    rules.push_back(recompute);
+    for (const RecomputeRule* r : rules) {
       std::vector<planner::Schedule> sr = planner::schedule_gpus(w, v, ds, o, r);
       bool any = false;
       for (const planner::Schedule& g : sr)
@@ -86,8 +100,9 @@ StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Mach
     }
   }
   planner::GpuMoves moves = moves_of(s);
-  const bool nothing_moves =
-      std::all_of(moves.begin(), moves.end(), [](const auto& g) { return g.empty(); });
+  // Nothing to simulate when no sweep planned anything (the workload fits).
+  const bool nothing_moves = alts.empty() && std::all_of(moves.begin(), moves.end(),
+                                                         [](const auto& g) { return g.empty(); });
   if (o.max_simulations == 0 || nothing_moves)
     for (std::vector<planner::Schedule>& a : alts)
       if (over_line(a) < over_line(s)) {

@@ -6,15 +6,21 @@
 
 namespace strata::planner {
 
-RecomputeRule::RecomputeRule(const Workload& w, const Vitality& v, bool intermediates)
+RecomputeRule::RecomputeRule(const Workload& w, const Vitality& v, bool intermediates,
+                             RecomputeOps ops)
     : w_(w),
       v_(v),
       producer_(producers(w)),
       cheap_(w.kernels.size()),
       src_(w.kernels.size()),
+      writers_(w.tensors.size()),
       intermediates_(intermediates) {
+  for (const Kernel& k : w.kernels)
+    for (TensorId t : k.outputs)
+      if (writers_[t].empty() || writers_[t].back() != k.id) writers_[t].push_back(k.id);
   for (const Kernel& k : w.kernels) {
-    cheap_[k.id] = is_cheap_to_recompute(k);
+    cheap_[k.id] =
+        ops == RecomputeOps::any_forward ? k.phase == Phase::forward : is_cheap_to_recompute(k);
     if (!cheap_[k.id]) continue;
     for (TensorId in : k.inputs)
       if (std::find(src_[k.id].begin(), src_[k.id].end(), in) == src_[k.id].end())
@@ -26,11 +32,22 @@ bool RecomputeRule::live_at(TensorId in, std::size_t at) const {
   return w_.tensors[in].persistent || v_.tensors[in].last_use >= at;
 }
 
+bool RecomputeRule::written_between(TensorId x, std::size_t lo, std::size_t hi) const {
+  const std::vector<KernelId>& ks = writers_[x];
+  const auto it = std::upper_bound(ks.begin(), ks.end(), lo);
+  return it != ks.end() && *it < hi;
+}
+
+bool RecomputeRule::input_unchanged(TensorId x, KernelId p, std::size_t at) const {
+  const std::vector<KernelId>& ks = writers_[x];
+  return !std::binary_search(ks.begin(), ks.end(), p) && !written_between(x, p, at);
+}
+
 bool RecomputeRule::rebuildable(TensorId in, std::size_t at) const {
   const KernelId q = producer_[in];
-  if (!intermediates_ || q == kNoKernel || !cheap_[q]) return false;
+  if (!intermediates_ || q == kNoKernel || !cheap_[q] || writers_[in].size() != 1) return false;
   for (TensorId x : src_[q])
-    if (x == in || !live_at(x, at)) return false;
+    if (x == in || !live_at(x, at) || !input_unchanged(x, q, at)) return false;
   return true;
 }
 
@@ -39,8 +56,11 @@ bool RecomputeRule::allowed(TensorId t, std::size_t a, std::size_t next) const {
   if (t >= w_.tensors.size() || w_.tensors[t].persistent || next >= n || next < a + 2) return false;
   const KernelId p = producer_[t];
   if (p == kNoKernel || !cheap_[p] || p > a) return false;
+  // Re-running p rebuilds the version of t that p wrote, from the inputs p read: t must not
+  // have been rewritten since, nor any input by p itself or by the time of the recompute.
+  if (written_between(t, p, a + 1)) return false;
   for (TensorId in : src_[p]) {
-    if (in == t) return false;
+    if (in == t || !input_unchanged(in, p, next)) return false;
     if (!live_at(in, next) && !rebuildable(in, next)) return false;
   }
   return true;

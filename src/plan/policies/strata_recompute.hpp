@@ -6,17 +6,21 @@
 //
 // Note [strata recompute]: which periods qualify (RecomputeRule) and the one invariant every
 // plan keeps (ResidencyBook): a recompute issued before kernel s re-runs producer p of t, so
-//  - t is not persistent, p is cheap (workload/recompute.hpp, Note [cheap ops]), p ran at or
-//    before the period's first use and does not read t;
+//  - t is not persistent, p is a forward kernel the rule allows (RecomputeOps: the cheap
+//    operators of workload/recompute.hpp, Note [cheap ops], or any forward kernel; which pays
+//    is the planner's cost test), p ran at or before the period's first use and does not read t;
+//  - the rebuilt t is the version p wrote: no other kernel wrote t after p and before the
+//    period, p does not write its own inputs, and no kernel writes one between p and s (an
+//    optimizer step that updates a weight p reads, in-place ops, accumulations);
 //  - every non-persistent input of p is still live at s (used at s or later), and
 //  - every input of p is *resident* at s: no movement of the plan has it out of GPU memory over
 //    s (evicted after kernel e and prefetched before kernel f with e < s <= f, or itself
 //    released for a recompute after a and recomputed before r with a < s < r). An input of p
 //    that is dead by s is an *intermediate* instead (Note [recompute intermediates] in
-//    plan.hpp): its own producer q, cheap too, is re-run first from q's inputs (live and
-//    resident at s: one level), and it is released after kernel s. A recompute never
-//    waits for a transfer or a fault of its inputs; validate_recompute_sources
-//    (plan/recompute_sources.hpp) checks the built Plan for it.
+//    plan.hpp): its own producer q, its only writer and allowed too, is re-run first from q's
+//    inputs (live, unchanged and resident at s: one level), and it is released after kernel
+//    s. A recompute never waits for a transfer or a fault of its inputs;
+//    validate_recompute_sources (plan/recompute_sources.hpp) checks the built Plan for it.
 // Chains: a source may itself be recomputed, before the same kernel s (build_plan issues
 // recomputes in producer order) or earlier. A tensor need not be recomputed just before its
 // next use: its recompute slot r may be earlier (to serve as a source there), and it is out of
@@ -36,11 +40,18 @@
 
 namespace strata::planner {
 
+/// @brief Which producers a RecomputeRule may re-run (Note [recompute producers]).
+enum class RecomputeOps : std::uint8_t {
+  cheap,        ///< forward kernels of the cheap operators (workload/recompute.hpp)
+  any_forward,  ///< every forward kernel: matrix products and convolutions too
+};
+
 /// @brief Which inactive periods may be recomputed, and what that costs.
 class RecomputeRule {
  public:
   /// `intermediates`: whether a dead input may be rebuilt first (else every input must be live).
-  RecomputeRule(const Workload& w, const Vitality& v, bool intermediates = true);
+  RecomputeRule(const Workload& w, const Vitality& v, bool intermediates = true,
+                RecomputeOps ops = RecomputeOps::cheap);
 
   /// @brief Whether `t`, idle after kernel `a` until kernel `next` (unwrapped), may be released
   /// after `a` and recomputed before `next` (first two conditions of Note [strata recompute]).
@@ -62,12 +73,19 @@ class RecomputeRule {
   const Workload& w_;
   const Vitality& v_;
   std::vector<KernelId> producer_;
-  std::vector<bool> cheap_;                 ///< per kernel
-  std::vector<std::vector<TensorId>> src_;  ///< per kernel, deduplicated inputs
+  std::vector<bool> cheap_;                     ///< per kernel
+  std::vector<std::vector<TensorId>> src_;      ///< per kernel, deduplicated inputs
+  std::vector<std::vector<KernelId>> writers_;  ///< per tensor, the kernels that write it, in order
   bool intermediates_ = true;
-  /// Whether `in`, dead by slot `at`, can be rebuilt there from live inputs by a cheap producer.
+  /// Whether `in`, dead by slot `at`, can be rebuilt there from live, unchanged inputs by its
+  /// one writer, a producer the rule allows.
   bool rebuildable(TensorId in, std::size_t at) const;
   bool live_at(TensorId in, std::size_t at) const;
+  /// Whether a kernel strictly between `lo` and `hi` writes `x`.
+  bool written_between(TensorId x, std::size_t lo, std::size_t hi) const;
+  /// Whether input `x` of kernel `p` still holds, before slot `at`, what p read: p does not
+  /// write it (in place) and no kernel after p and before `at` does.
+  bool input_unchanged(TensorId x, KernelId p, std::size_t at) const;
 };
 
 /// @brief Per tensor, the stretches the plan has it out of GPU memory and the slots where a

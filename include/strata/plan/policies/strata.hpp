@@ -93,6 +93,10 @@ struct StrataOptions {
   /// Recompute cheap tensors instead of moving them (Note [strata recompute] in
   /// src/plan/policies/strata_recompute.hpp; docs/planner.md). false: movements only.
   bool recompute = true;
+  /// With recompute: any forward kernel may be re-run, matrix products and convolutions too
+  /// (Note [recompute producers] in src/plan/policies/strata.cpp), where the cost tests find it
+  /// cheaper than the transfer; false: only the cheap operators of workload/recompute.hpp.
+  bool recompute_any_forward = true;
   /// The sweep recomputes a period only if its producer takes at most this fraction of the
   /// tensor's uncontended transfer time on the fastest path (refinement compares with stalls).
   double recompute_max_cost = 1.0;
