@@ -34,10 +34,11 @@
 ///    batch and re-simulated; a batch is kept only if the iteration got faster, else halved
 ///    down to single repairs. It stops when nothing improves, at ideal, or at the budget.
 ///    With recompute on, a period may also be released and its tensor recomputed by re-running
-///    a cheap producer from resident sources (Note [strata recompute] in
-///    src/plan/policies/strata_recompute.hpp): the sweep runs three times (movements only,
-///    single-kernel recomputes, recomputes with intermediates), refinement starts from the
-///    fastest and continues from the next while budget is left, and (r) turns a late prefetch,
+///    its forward producer from resident, unchanged sources (Note [strata recompute] in
+///    src/plan/policies/strata_recompute.hpp): the sweep runs once with movements only and once
+///    per recompute rule (cheap operators or any forward kernel; single-kernel recomputes or
+///    with intermediates), refinement starts from the fastest and continues from the next
+///    while budget is left, and (r) turns a late prefetch,
 ///    a faulted tensor or an eviction a kernel waited for into a recompute where the producer
 ///    takes less than the stall (tried after (a) and (b), before (c)).
 /// Everything is deterministic (no clock, no randomness); rates and capacities come from the
@@ -90,7 +91,7 @@ struct StrataOptions {
   std::uint64_t max_simulated_kernels = 60'000;
   /// Refinement stops early once the plan is this close to ideal (fraction of ideal).
   double good_enough = 0.999999;
-  /// Recompute cheap tensors instead of moving them (Note [strata recompute] in
+  /// Recompute tensors instead of moving them where that is cheaper (Note [strata recompute] in
   /// src/plan/policies/strata_recompute.hpp; docs/planner.md). false: movements only.
   bool recompute = true;
   /// With recompute: any forward kernel may be re-run, matrix products and convolutions too
