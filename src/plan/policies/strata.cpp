@@ -103,13 +103,15 @@ StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Mach
   // Nothing to simulate when no sweep planned anything (the workload fits).
   const bool nothing_moves = alts.empty() && std::all_of(moves.begin(), moves.end(),
                                                          [](const auto& g) { return g.empty(); });
-  if (o.max_simulations == 0 || nothing_moves)
+  // Without simulations, the start with the fewest kernels over the line.
+  if (o.max_simulations == 0) {
     for (std::vector<planner::Schedule>& a : alts)
       if (over_line(a) < over_line(s)) {
         s = a;
         moves = moves_of(a);
       }
-  if (o.max_simulations == 0 || nothing_moves) alts.clear();
+    alts.clear();
+  }
   std::vector<planner::GpuMoves> alt_moves;
   for (std::vector<planner::Schedule>& a : alts) alt_moves.push_back(moves_of(a));
   StrataGpuPlans r;
