@@ -18,11 +18,8 @@ if [[ ! -f "$readme" ]]; then
   echo "fidelity.sh: $readme not found; set STRATA_G10_DIR to the folder of G10 workloads" >&2
   exit 1
 fi
-if [[ ! -x "$build/bin/strata" ]]; then
-  cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" --target strata_cli >/dev/null
-fi
-strata="$build/bin/strata"
+source "$here/bench/strata_cli.sh"
+strata=$(strata_cli "$here" "$build")
 
 # G10's published table: | workload | ideal (ms) | Base UVM | FlashNeuron | DeepUM+ | G10 |
 published() {  # $1 workload, $2 column (3 = Base UVM, 4 = FlashNeuron, 5 = DeepUM+, 6 = G10)

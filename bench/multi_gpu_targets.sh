@@ -21,11 +21,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
-if [[ ! -x "$build/bin/strata" ]]; then
-  cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" --target strata_cli >/dev/null
-fi
-strata="$build/bin/strata"
+source "$here/bench/strata_cli.sh"
+strata=$(strata_cli "$here" "$build")
 machine="${MACHINE:-a100x4-pcie-switch}"
 gpus="${GPUS:-4}"
 read -r -a models <<<"${MODELS:-vgg16 bert_large}"

@@ -17,11 +17,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
-if [[ ! -x "$build/bin/strata" ]]; then
-  cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" --target strata_cli >/dev/null
-fi
-strata="$build/bin/strata"
+source "$here/bench/strata_cli.sh"
+strata=$(strata_cli "$here" "$build")
 policies=(uvm deepum g10 strata)
 
 cases=(

@@ -18,9 +18,8 @@ SCALE=${2:-32}
 TSCALE=${3:-2}
 MACHINE=${4:-cpu-local}
 ITER=${ITERATIONS:-4}
-BIN=build/bin/strata
-[[ -x $BIN ]] || { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null &&
-  cmake --build build --target strata_cli >/dev/null; }
+source bench/strata_cli.sh
+BIN=$(strata_cli . build)
 
 peak=$($BIN inspect "g10:$W" --json | grep -o '"peak_live_bytes": *[0-9]*' | head -1 | grep -o '[0-9]*$')
 fast=$(( peak / SCALE / 4 ))
