@@ -15,7 +15,10 @@
 // of the bound. The exit status is the number of cases that miss (0: all meet them).
 //
 // Usage: g10_batches [--g10 DIR] [--factors 0.75,1.25,1.5] [--workloads A,B,...] [--jobs N]
-//   (defaults: ../shared/g10 next to the source tree, those factors, the seven shared workloads)
+//                    [--save DIR]
+//   (defaults: ../shared/g10 next to the source tree, those factors, the seven shared workloads;
+//   --save also writes each extrapolated trace to DIR/<workload>-x<factor>.json, a workload file
+//   `strata sim`, `compare` and `bound` read, to look into one case)
 // The factors are fixed here before any result was seen; nothing in the planner reads them.
 #include <fmt/format.h>
 
@@ -32,6 +35,8 @@
 #include "strata/core/error.hpp"
 #include "strata/core/thread_pool.hpp"
 #include "strata/io/g10_trace.hpp"
+#include "strata/io/text_file.hpp"
+#include "strata/io/workload_json.hpp"
 #include "strata/machine/machine.hpp"
 #include "strata/sim/compare.hpp"
 
@@ -80,6 +85,7 @@ int main(int argc, char** argv) try {
                                         "VIT-1024",    "Inceptionv3-1024", "ResNet152-768",
                                         "SENet154-512"};
   std::size_t jobs = 0;
+  std::filesystem::path save;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -89,6 +95,8 @@ int main(int argc, char** argv) try {
       factors = split(value);
     else if (flag == "--workloads")
       workloads = split(value);
+    else if (flag == "--save")
+      save = value;
     else if (flag == "--jobs")
       jobs = std::stoul(value);
     else
@@ -115,6 +123,10 @@ int main(int argc, char** argv) try {
       const double factor = std::stod(f);
       if (!(factor > 0)) throw InvalidInput("factor " + f + " must be positive");
       const Workload w = at_batch_factor(base, factor);
+      if (!save.empty()) {
+        std::filesystem::create_directories(save);
+        write_text_file(save / fmt::format("{}-x{}.json", name, f), workload_to_json(w));
+      }
       const Vitality v = analyze_vitality(w);
       const sim::Comparison c = sim::compare_policies(w, v, m, {"g10", "strata"}, options, pool);
       const bound::LowerBound b = bound::compute_lower_bound(w, v, m, {});

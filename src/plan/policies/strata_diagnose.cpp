@@ -36,6 +36,7 @@ struct Arrival {
   std::int64_t end_ns = 0;
   SpanKind kind = SpanKind::other;
   TensorId tensor = 0;
+  std::uint32_t track = 0;
 };
 
 }  // namespace
@@ -70,7 +71,7 @@ std::vector<Stall> diagnose(const Workload& w, const sim::Report& r, const GpuTr
     const SpanKind kind = parse_span(s.name, tensor);
     const auto it = ids.find(tensor);
     if (kind == SpanKind::other || it == ids.end()) continue;
-    arrivals.push_back({s.start_ns, s.start_ns + s.duration_ns, kind, it->second});
+    arrivals.push_back({s.start_ns, s.start_ns + s.duration_ns, kind, it->second, s.track});
   }
   if (kernels.size() != w.kernels.size())
     throw InvalidInput("strata planner: the report of '" + r.workload +
@@ -111,6 +112,15 @@ std::vector<Stall> diagnose(const Workload& w, const sim::Report& r, const GpuTr
       st.cause =
           last->kind == SpanKind::fault ? StallCause::demand_fault : StallCause::late_prefetch;
       st.tensor = last->tensor;
+      if (last->kind == SpanKind::fetch)
+        for (const Arrival& a : arrivals) {
+          const std::int64_t overlap =
+              std::min(a.end_ns, last->end_ns) - std::max(a.start_ns, last->start_ns);
+          if (&a != last && a.track == last->track && a.kind == SpanKind::fetch && overlap > 0)
+            st.sharing.emplace_back(a.tensor, overlap);
+        }
+      std::stable_sort(st.sharing.begin(), st.sharing.end(),
+                       [](const auto& x, const auto& y) { return x.second > y.second; });
     }
     out.push_back(std::move(st));
   }

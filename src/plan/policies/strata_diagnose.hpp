@@ -4,6 +4,7 @@
 // timeline) and says, for every kernel that started late, what it waited for.
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "strata/sim/report.hpp"
@@ -28,6 +29,9 @@ struct Stall {
   std::vector<TensorId> evicting;
   /// for backpressure: evictions in flight while it waited that finished after it started
   std::vector<TensorId> competing;
+  /// for late_prefetch: fetches on the late fetch's track that overlapped it (shared its
+  /// bandwidth), the longest overlap first, with how long each overlapped
+  std::vector<std::pair<TensorId, std::int64_t>> sharing;
 };
 
 /// @brief Which timeline tracks are one GPU's in a data-parallel run: its compute track and the

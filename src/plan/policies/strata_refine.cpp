@@ -119,9 +119,20 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
     by_use[{moves[i].tensor, moves[i].next_use % n}] = i;
     by_last[{moves[i].tensor, moves[i].last_use}] = i;
   }
+  // The active transfer movement of t whose prefetch was in flight at kernel k.
+  auto in_flight = [&](TensorId t, std::size_t k) -> std::optional<std::size_t> {
+    for (std::size_t i = 0; i < moves.size(); ++i) {
+      const Movement& mv = moves[i];
+      if (!mv.active || mv.recompute || mv.tensor != t) continue;
+      for (std::size_t ku : {k, k + n})
+        if (mv.prefetch <= ku && ku < mv.next_use) return i;
+    }
+    return std::nullopt;
+  };
   std::vector<Repair> out;
-  std::vector<Repair> defer;   // tried once `out` is exhausted
-  std::vector<Repair> second;  // other_tier: tried last
+  std::vector<Repair> shared;  // fetches that shared a late one's link, moved earlier
+  std::vector<Repair> defer;   // competing evictions, deferred
+  std::vector<Repair> second;  // other_tier
   for (const Stall& st : stalls) {
     const std::size_t k = st.kernel;
     if (st.cause != StallCause::backpressure) {
@@ -141,6 +152,18 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
           out.push_back({RepairKind::earlier_prefetch, it->second, s, {}});
         else
           out.push_back({RepairKind::drop_movement, it->second, 0, {}});
+        // The fetch that shared its bandwidth longest moves earlier by that overlap, so that
+        // it is done (or nearly) before this one starts.
+        for (const auto& [t, overlap_ns] : st.sharing) {
+          const std::optional<std::size_t> i = in_flight(t, k);
+          if (!i) continue;
+          const Movement& c = moves[*i];
+          const double at =
+              static_cast<double>(start_of(v, c.prefetch)) - static_cast<double>(overlap_ns);
+          const std::size_t cs = slot_before(v, c.prefetch, c.evict_after + 1, at);
+          if (cs < c.prefetch) shared.push_back({RepairKind::earlier_prefetch, *i, cs, {}});
+          break;
+        }
         continue;
       }
       // Not planned: evicted by the simulator's victim choice. Prefetch it back in time.
@@ -242,8 +265,27 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
           }
       }
   }
+  // Once nothing stalls, recomputed periods moved instead, the costliest first, where the
+  // prefetch can lead its use by its transfer time.
+  std::vector<Repair> undo;
+  if (rule && stalls.empty()) {
+    std::vector<std::pair<std::int64_t, std::size_t>> by_cost;
+    for (std::size_t i = 0; i < moves.size(); ++i)
+      if (moves[i].active && moves[i].recompute)
+        by_cost.emplace_back(rule->cost_ns(moves[i].tensor, moves[i].prefetch), i);
+    std::stable_sort(by_cost.begin(), by_cost.end(),
+                     [](const auto& x, const auto& y) { return x.first > y.first; });
+    for (const auto& [cost_ns, i] : by_cost) {
+      const Movement& mv = moves[i];
+      const double lead = (1 + o.prefetch_margin) * fetch_ns(d, d.paths.front().kind, mv.bytes);
+      const std::size_t s = slot_before(v, mv.next_use, mv.last_use + 1,
+                                        static_cast<double>(start_of(v, mv.next_use)) - lead);
+      if (s > mv.last_use) undo.push_back({RepairKind::transfer_instead, i, s, {}});
+    }
+  }
   std::vector<std::vector<Repair>> groups;
-  for (std::vector<Repair>* g : {&out, &defer, &recomp, &second}) groups.push_back(std::move(*g));
+  for (std::vector<Repair>* g : {&out, &shared, &defer, &recomp, &second, &undo})
+    groups.push_back(std::move(*g));
   return groups;
 }
 
@@ -278,6 +320,16 @@ void apply(std::vector<Movement>& moves, const Repair& r, const DeviceView& d) {
       break;
     }
     case RepairKind::add_recompute: moves.push_back(r.added); break;
+    case RepairKind::transfer_instead: {
+      Movement& mv = moves[r.move];
+      if (!mv.recompute) break;
+      mv.recompute = false;
+      mv.evict = true;
+      mv.evict_after = mv.last_use;
+      mv.prefetch = r.slot;
+      mv.to = d.paths.front().kind;
+      break;
+    }
   }
 }
 
@@ -313,10 +365,13 @@ std::vector<std::vector<GpuRepair>> propose_all(const Workload& w, const Vitalit
   return groups;
 }
 
-/// One local search from `moves` (simulated as `start`): repairs in groups, tried in order: each
-/// group first as one batch, halved on rejection, then one by one; an accepted batch
-/// re-diagnoses and starts again from the first group. Returns the best report; `moves` becomes
-/// its movements. Counts into `res`; stops when `done()`.
+/// One local search from `moves` (simulated as `start`): repairs in groups (propose()'s order),
+/// in two passes. The first tries each group as one batch; the second goes group by group, each
+/// batch halved on rejection down to single repairs (starting at half the group: the whole was
+/// rejected in the first pass). A kept batch re-diagnoses and starts the first pass again, so a
+/// budget of a few dozen simulations reaches every kind of repair before it is spent on repairs
+/// one by one. Returns the best report; `moves` becomes its movements. Counts into `res`; stops
+/// when `done()`.
 template <typename Done>
 sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
                          std::span<const DeviceView> ds, const Policy& victims, GpuMoves& moves,
@@ -325,16 +380,42 @@ sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
   sim::Report best = std::move(start);
   if (ds.front().paths.empty() || !best.feasible) return best;
   auto finished = [&] { return done() || best.fraction_of_ideal >= o.good_enough; };
-  std::vector<std::vector<GpuRepair>> groups = propose_all(w, v, m, ds, moves, best, o, rule);
+  std::vector<std::vector<GpuRepair>> groups;
+  bool first_pass = true;
   std::size_t g = 0;
   std::size_t offset = 0;
-  std::size_t batch = groups.empty() ? 0 : groups[0].size();
-  while (!finished() && g < groups.size()) {
+  std::size_t batch = 0;
+  // Group g's first batch in this pass, or false if the pass has nothing to try in group g (a
+  // single repair was tried in the first pass).
+  auto enter = [&]() -> bool {
+    const std::size_t size = groups[g].size();
+    offset = 0;
+    batch = first_pass ? size : (size + 1) / 2;
+    return first_pass || size > 1;
+  };
+  // Moves g to the next group with something to try, the second pass after the first; false
+  // when both passes are done.
+  auto advance = [&]() -> bool {
+    while (true) {
+      if (++g == groups.size()) {
+        if (!first_pass) return false;
+        first_pass = false;
+        g = 0;
+      }
+      if (enter()) return true;
+    }
+  };
+  auto restart = [&] {
+    groups = propose_all(w, v, m, ds, moves, best, o, rule);
+    first_pass = true;
+    g = 0;
+    return !groups.empty() && enter();
+  };
+  bool more = restart();
+  while (more && !finished()) {
     const std::vector<GpuRepair>& repairs = groups[g];
     if (offset >= repairs.size()) {
-      ++g;
-      offset = 0;
-      batch = g < groups.size() ? groups[g].size() : 0;
+      more = advance();
       continue;
     }
     GpuMoves trial = moves;
@@ -355,10 +436,9 @@ sim::Report local_search(const Workload& w, const Vitality& v, const Machine& m,
       res.repairs_kept += static_cast<std::uint32_t>(end - offset);
       moves = std::move(trial);
       best = std::move(r);
-      groups = propose_all(w, v, m, ds, moves, best, o, rule);
-      g = 0;
-      offset = 0;
-      batch = groups.empty() ? 0 : groups[0].size();
+      more = restart();
+    } else if (first_pass) {
+      more = advance();
     } else if (batch > 1) {
       batch = (batch + 1) / 2;
     } else {

@@ -33,6 +33,9 @@ enum class RepairKind : std::uint8_t {
   defer_eviction,    ///< issue movement `move`'s eviction after kernel `slot` instead
   recompute,         ///< release movement `move`'s tensor and recompute it before `slot` instead
   add_recompute,     ///< add `added`, a recompute round trip, where a kernel waited
+  /// move recomputed movement `move`'s tensor instead: evict after its last use, prefetch before
+  /// `slot`
+  transfer_instead,
 };
 
 struct Repair {
@@ -42,11 +45,14 @@ struct Repair {
   Movement added;
 };
 
-/// @brief Repairs for the stalls, in four groups tried one after the other (any may be empty):
+/// @brief Repairs for the stalls, in five groups tried one after the other (any may be empty):
 /// one repair per stall (the longest stalls first: move a prefetch earlier, prefetch a faulted
-/// tensor, evict one more tensor), then deferring competing evictions, then, with a `rule`,
-/// recomputes (a late prefetch, a faulted tensor, an eviction the kernel waited for, or one more
-/// idle tensor, recomputed instead of moved), then switching tiers.
+/// tensor, evict one more tensor), then moving earlier the fetches that shared a late prefetch's
+/// link, then deferring competing evictions, then, with a `rule`, recomputes (a late prefetch, a
+/// faulted tensor, an eviction the kernel waited for, or one more idle tensor, recomputed
+/// instead of moved), then switching tiers, then moving recomputed tensors instead, the costliest
+/// recompute first (with a `rule`; proposed also when nothing stalls: a recompute's time is the
+/// plan's last cost over ideal).
 std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
                                          const std::vector<Movement>& moves,
                                          const std::vector<Stall>& stalls, const StrataOptions& o,
