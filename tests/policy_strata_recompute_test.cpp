@@ -223,6 +223,65 @@ TEST(RecomputeSources, AnEvictedSourceIsNamed) {
   EXPECT_NO_THROW(validate_recompute_sources(p, w));
 }
 
+// relu_chain with a batch norm in the ReLU's place: k1 reads X and the running statistics R
+// (persistent) and writes A and R in place. A re-run of k1 that rebuilds A must not update R a
+// second time; it need not, when R is a state update (Kernel::state_updates): A does not depend
+// on R, so the recompute neither reads nor writes it. Without that, k1 writes one of its own
+// inputs, and re-running it is not allowed.
+Workload bn_chain(bool r_is_state) {
+  Workload w;
+  w.name = "bn-chain";
+  w.tensors = {Tensor{0, "X", kGiB / 4, TensorKind::activation, false},
+               Tensor{1, "A", kGiB, TensorKind::activation, false},
+               Tensor{2, "B", kGiB, TensorKind::activation, false},
+               Tensor{3, "R", 4096, TensorKind::weight, true}};
+  w.kernels = {kernel(0, "conv2d", Phase::forward, 1, {}, {0}),
+               kernel(1, "batchnorm", Phase::forward, 1, {0, 3}, {1, 3}),
+               kernel(2, "conv2d", Phase::forward, 1, {1}, {}),
+               kernel(3, "conv2d", Phase::forward, 1, {}, {2}),
+               kernel(4, "conv2d", Phase::forward, 10, {2}, {}),
+               kernel(5, "conv2d", Phase::backward, 1, {0, 1}, {})};
+  if (r_is_state) w.kernels[1].state_updates = {3};
+  validate(w);
+  return w;
+}
+
+TEST(PolicyStrataRecompute, ABatchNormIsReRunWithoutItsRunningStatistics) {
+  const Machine m = one_link_machine(3 * kGiB / 2);
+  sim::SimOptions o;
+  o.check_every_event = true;
+  const Workload w = bn_chain(true);
+  EXPECT_EQ(recompute_inputs(w.kernels[1]), std::vector<TensorId>{0});
+  const Vitality v = analyze_vitality(w);
+  const StrataPolicy policy;
+  const Plan p = policy.plan(w, v, m);
+  EXPECT_NO_THROW(validate_recompute_sources(p, w));
+  const sim::Report r = sim::simulate(w, v, m, p, policy, o);
+  ASSERT_TRUE(r.feasible) << r.infeasible_reason;
+  EXPECT_EQ(r.recomputes, 1u) << to_text(p, &w);
+  EXPECT_EQ(r.iteration_ns, v.ideal_ns + 1 * kMs) << "ideal plus one batch norm";
+  // The recompute does not need R on the device: a plan that moved R away then is fine.
+  Plan moved = p;
+  moved.kernels[2].after.push_back(Action::evict(3, TierKind::host));
+  ASSERT_NO_THROW(validate(moved, w, m));
+  EXPECT_NO_THROW(validate_recompute_sources(moved, w));
+  const sim::Report rm = sim::simulate(w, v, m, moved, policy, o);
+  ASSERT_TRUE(rm.feasible) << rm.infeasible_reason;
+  EXPECT_EQ(rm.demand_fetches, 0u) << "R is not fetched for the recompute";
+
+  // R an ordinary input that k1 also writes: k1 is not re-run, A crosses the link.
+  const Workload plain = bn_chain(false);
+  const Vitality vp = analyze_vitality(plain);
+  const Plan pp = policy.plan(plain, vp, m);
+  const sim::Report rp = sim::simulate(plain, vp, m, pp, policy, o);
+  ASSERT_TRUE(rp.feasible) << rp.infeasible_reason;
+  EXPECT_EQ(rp.recomputes, 0u) << to_text(pp, &plain);
+  EXPECT_GT(rp.iteration_ns, vp.ideal_ns + 50 * kMs);
+  Plan forced = moved;
+  EXPECT_THROW(validate_recompute_sources(forced, plain), InvalidInput)
+      << "re-running k1 there would read R, which the plan moved away";
+}
+
 // conv -> batchnorm -> relu, as the zoo's CNNs build them: the ReLU's backward reads its output
 // A, so the batch-norm output Z dies after the forward ReLU, while the convolution output C
 // lives on (the batch norm's backward reads it). A can still be rebuilt before k5 by re-running

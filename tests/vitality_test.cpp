@@ -19,11 +19,11 @@ Workload example() {
       {0, "w", 100, TensorKind::weight, true},      {1, "x", 10, TensorKind::input, false},
       {2, "a", 200, TensorKind::activation, false}, {3, "b", 300, TensorKind::activation, false},
       {4, "c", 400, TensorKind::activation, false}, {5, "g", 500, TensorKind::gradient, false}};
-  w.kernels = {{0, "k0", "op", Phase::forward, 10, 0, 0, {0, 1}, {2}, 0, {}},
-               {1, "k1", "op", Phase::forward, 20, 0, 0, {2}, {3}, 1000, {}},
-               {2, "k2", "op", Phase::forward, 30, 0, 0, {3}, {4}, 0, {}},
-               {3, "k3", "op", Phase::backward, 40, 0, 0, {2, 4}, {5}, 0, {}},
-               {4, "k4", "op", Phase::optimizer, 50, 0, 0, {0, 5}, {0}, 0, {}}};
+  w.kernels = {{0, "k0", "op", Phase::forward, 10, 0, 0, {0, 1}, {2}, 0, {}, {}},
+               {1, "k1", "op", Phase::forward, 20, 0, 0, {2}, {3}, 1000, {}, {}},
+               {2, "k2", "op", Phase::forward, 30, 0, 0, {3}, {4}, 0, {}, {}},
+               {3, "k3", "op", Phase::backward, 40, 0, 0, {2, 4}, {5}, 0, {}, {}},
+               {4, "k4", "op", Phase::optimizer, 50, 0, 0, {0, 5}, {0}, 0, {}, {}}};
   return w;
 }
 

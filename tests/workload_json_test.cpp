@@ -30,12 +30,17 @@ Workload random_workload(std::mt19937_64& rng) {
                   {},
                   {},
                   rng(),
+                  {},
                   {}};
     if (rng() % 2)  // measured page-fault times on some kernels (G10 traces carry them)
       kernel.pf_times = PageFaultTimes{static_cast<std::int64_t>(rng() >> 1),
                                        static_cast<std::int64_t>(rng() >> 1)};
     kernel.inputs.push_back(k % tensors);  // every tensor used
     if (rng() % 2) kernel.outputs.push_back(static_cast<TensorId>(rng() % tensors));
+    if (rng() % 4 == 0) {  // a state update (batch norm's running statistics): read and written
+      kernel.outputs.push_back(k % tensors);
+      kernel.state_updates.push_back(k % tensors);
+    }
     w.kernels.push_back(kernel);
   }
   return w;
@@ -89,6 +94,13 @@ TEST(WorkloadJson, BadInputNamesThePath) {
   EXPECT_NE(with("\"inputs\":[]", "\"inputs\":[]]").find("w.json:4:"),
             std::string::npos);  // syntax: line
   EXPECT_NE(with("\"outputs\":[0]", "\"outputs\":[]").find("used by no kernel"), std::string::npos);
+  // A state update must be read and written in place; k only writes tensor 0.
+  EXPECT_NE(with("\"workspace_bytes\":0", "\"workspace_bytes\":0,\"state_updates\":[0]")
+                .find("not among both its inputs and its outputs"),
+            std::string::npos);
+  EXPECT_NE(with("\"workspace_bytes\":0", "\"workspace_bytes\":0,\"state_updates\":[7]")
+                .find("tensor 7, which does not exist"),
+            std::string::npos);
 }
 
 }  // namespace

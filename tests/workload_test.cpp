@@ -14,8 +14,8 @@ Workload two_kernels() {
   w.name = "tiny";
   w.tensors = {{0, "w", 64, TensorKind::weight, true},
                {1, "x", 128, TensorKind::activation, false}};
-  w.kernels = {{0, "k0", "matmul", Phase::forward, 10, 0, 0, {0}, {1}, 0, {}},
-               {1, "k1", "relu", Phase::forward, 5, 0, 0, {1}, {}, 0, {}}};
+  w.kernels = {{0, "k0", "matmul", Phase::forward, 10, 0, 0, {0}, {1}, 0, {}, {}},
+               {1, "k1", "relu", Phase::forward, 5, 0, 0, {1}, {}, 0, {}, {}}};
   return w;
 }
 
@@ -29,6 +29,25 @@ TEST(Workload, MissingTensorIsNamed) {
     FAIL() << "expected InvalidInput";
   } catch (const InvalidInput& e) {
     EXPECT_NE(std::string(e.what()).find("kernel 1 (k1)"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Workload, AStateUpdateIsReadAndWrittenInPlace) {
+  Workload w = two_kernels();
+  w.kernels[0].outputs.push_back(0);  // k0 reads w and updates it in place
+  w.kernels[0].state_updates = {0};
+  EXPECT_NO_THROW(validate(w));
+  EXPECT_EQ(recompute_inputs(w.kernels[0]), std::vector<TensorId>{});
+  EXPECT_EQ(recompute_inputs(w.kernels[1]), std::vector<TensorId>{1});
+  w.kernels[1].state_updates = {1};  // k1 reads x but does not write it
+  try {
+    validate(w);
+    FAIL() << "expected InvalidInput";
+  } catch (const InvalidInput& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("kernel 1 (k1)"), std::string::npos) << what;
+    EXPECT_NE(what.find("'x'"), std::string::npos) << what;
+    EXPECT_NE(what.find("not among both its inputs and its outputs"), std::string::npos) << what;
   }
 }
 

@@ -41,6 +41,7 @@ std::string workload_to_json(const Workload& w, int indent) {
                        {"inputs", k.inputs},
                        {"outputs", k.outputs},
                        {"workspace_bytes", k.workspace_bytes}});
+    if (!k.state_updates.empty()) kernels.back()["state_updates"] = k.state_updates;
     if (k.pf_times) {
       kernels.back()["input_pf_ns"] = k.pf_times->input_pf_ns;
       kernels.back()["pf_ns"] = k.pf_times->pf_ns;
@@ -107,6 +108,14 @@ Workload workload_from_json(std::string_view text, std::string_view source) {
     for (TensorId t : k.outputs)
       if (t >= w.tensors.size())
         f.fail(path + ".outputs", "names tensor " + std::to_string(t) + ", which does not exist");
+    // Optional: state updated in place that the outputs do not read (validate() checks that each
+    // is among the inputs and the outputs).
+    if (f.has("state_updates"))
+      k.state_updates = id_list(f, f.at("state_updates"), path + ".state_updates");
+    for (TensorId t : k.state_updates)
+      if (t >= w.tensors.size())
+        f.fail(path + ".state_updates",
+               "names tensor " + std::to_string(t) + ", which does not exist");
     k.workspace_bytes = f.get<std::uint64_t>("workspace_bytes");
     if (f.has("input_pf_ns") || f.has("pf_ns")) {
       // Measured page-fault times (G10 traces): both or neither.

@@ -124,6 +124,7 @@ std::vector<TensorId> GraphBuilder::add(OpSpec spec) {
   for (TensorId t : spec.updates) push_unique(k_outputs, t);
   emit(spec.name + ".fwd", spec.op, Phase::forward, spec.flops, std::move(k_inputs),
        std::move(k_outputs), dtype_);
+  w_.kernels.back().state_updates = spec.updates;
   for (std::size_t i : spec.saved_outputs) {
     STRATA_EXPECTS(i < outs.size(), "op '" + spec.name + "' saves an output it does not have");
     spec.saved.push_back(outs[i]);

@@ -264,7 +264,7 @@ void validate(const Plan& p, const Workload& w, const Machine& m) {
             throw InvalidInput(where + what + ": its producer " + kernel_label(prod.id, &w) +
                                " also reads " + t.name +
                                ", so re-running it needs the tensor itself; fetch it instead");
-          for (TensorId in : prod.inputs) {
+          for (TensorId in : recompute_inputs(prod)) {
             if (in >= w.tensors.size() || w.tensors[in].persistent) continue;
             if (uses.last[in] < runs_before && !(before && recomputed_earlier_in(list, index, in)))
               throw InvalidInput(where + what + ": its producer " + kernel_label(prod.id, &w) +

@@ -25,7 +25,7 @@ void validate_recompute_sources(const Plan& p, const Workload& w) {
       case ActionKind::recompute: {
         const KernelId prod = producer[a.tensor];
         if (prod != kNoKernel)
-          for (TensorId in : w.kernels[prod].inputs)
+          for (TensorId in : recompute_inputs(w.kernels[prod]))
             if (!on[in])
               throw InvalidInput(
                   "plan '" + p.name + "': " + std::string(before ? "before " : "after ") +

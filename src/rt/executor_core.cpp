@@ -711,7 +711,7 @@ void ExecutionCore::run_item(const KernelCallbacks& cb, const Kernel& kernel,
   item_recompute_ = recompute;
   if (recompute) {
     recompute_need_.clear();
-    for (TensorId in : kernel.inputs) {
+    for (TensorId in : recompute_inputs(kernel)) {
       if (std::find(recompute_need_.begin(), recompute_need_.end(), in) != recompute_need_.end())
         continue;
       const Kind kind = ts_[in].res.kind();
@@ -740,7 +740,8 @@ void ExecutionCore::run_item(const KernelCallbacks& cb, const Kernel& kernel,
   };
   in_views_.clear();
   out_views_.clear();
-  for (TensorId t : kernel.inputs) in_views_.push_back(view(t));
+  for (TensorId t : recompute ? recompute_inputs(kernel) : kernel.inputs)
+    in_views_.push_back(view(t));
   if (recompute) {
     out_views_.push_back(view(recompute_tensor));
   } else {

@@ -599,7 +599,7 @@ void Stream::start_item() {
     item_recompute_ = true;
     item_tensor_ = t;
     recompute_need_.clear();
-    for (TensorId in : p.inputs) {
+    for (TensorId in : recompute_inputs(p)) {
       if (std::find(recompute_need_.begin(), recompute_need_.end(), in) != recompute_need_.end())
         continue;
       const Kind kind = ts_[in].res.kind();

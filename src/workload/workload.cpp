@@ -1,5 +1,6 @@
 #include "strata/workload/workload.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <unordered_set>
@@ -72,11 +73,29 @@ void validate(const Workload& w) {
                              std::to_string(w.tensors.size()) + " tensors");
         used[t] = true;
       }
+    for (TensorId t : k.state_updates) {
+      const bool read = std::find(k.inputs.begin(), k.inputs.end(), t) != k.inputs.end();
+      const bool written = std::find(k.outputs.begin(), k.outputs.end(), t) != k.outputs.end();
+      if (!read || !written)
+        throw InvalidInput(where + kernel_label(k) + " lists tensor id " + std::to_string(t) +
+                           " among its state updates, but " +
+                           (t < w.tensors.size() ? "'" + w.tensors[t].name + "'" : "it") +
+                           " is not among both its inputs and its outputs; a state update is "
+                           "read and written in place");
+    }
   }
   for (std::size_t i = 0; i < used.size(); ++i)
     if (!used[i])
       throw InvalidInput(where + "tensor '" + w.tensors[i].name +
                          "' is used by no kernel; remove it or reference it");
+}
+
+std::vector<TensorId> recompute_inputs(const Kernel& k) {
+  std::vector<TensorId> out;
+  for (TensorId t : k.inputs)
+    if (std::find(k.state_updates.begin(), k.state_updates.end(), t) == k.state_updates.end())
+      out.push_back(t);
+  return out;
 }
 
 std::vector<KernelId> producers(const Workload& w) {

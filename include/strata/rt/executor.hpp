@@ -30,7 +30,8 @@
 ///   arena is host memory, which io_uring reads and writes with O_DIRECT (the cpu-local
 ///   preset's dram-disk link).
 /// - recompute(t) re-runs t's producer's callback (KernelCall::recompute) with t as its only
-///   output, before the next kernel.
+///   output and the producer's recompute_inputs() as its inputs (its state updates, such as
+///   batch norm's running statistics, are neither given nor needed), before the next kernel.
 /// - Direct access: an operand resident in host memory that the plan lists in `direct` is given
 ///   to the kernel in place (host memory is addressable on a CPU machine).
 /// Faults stop the run with an Error naming the kernel, iteration and tensor: a copy that
@@ -70,9 +71,9 @@ struct TensorView {
 /// @brief One kernel (or a recompute of a tensor's producer) to run.
 struct KernelCall {
   const Kernel* kernel = nullptr;
-  std::uint32_t iteration = 0;  ///< from 0
-  bool recompute = false;       ///< re-running the producer of outputs[0] only
-  std::span<const TensorView> inputs;
+  std::uint32_t iteration = 0;          ///< from 0
+  bool recompute = false;               ///< re-running the producer of outputs[0] only
+  std::span<const TensorView> inputs;   ///< for a recompute, recompute_inputs(*kernel)
   std::span<const TensorView> outputs;  ///< a tensor both read and written is in both
 };
 

@@ -81,6 +81,11 @@ struct Kernel {
   std::uint64_t workspace_bytes = 0;
   /// Measured page-fault times where the source has them (G10 traces); absent for zoo models.
   std::optional<PageFaultTimes> pf_times;
+  /// State the kernel updates in place as a side effect that its other outputs do not read:
+  /// batch norm's running statistics in training (its output uses the batch's own statistics).
+  /// Each is among both `inputs` and `outputs`. A recompute of the kernel, which rebuilds one of
+  /// its other outputs, neither reads nor writes them (recompute_inputs()).
+  std::vector<TensorId> state_updates;
 
   friend bool operator==(const Kernel&, const Kernel&) = default;
 };
@@ -100,6 +105,10 @@ struct Workload {
 /// or tensor at fault: ids equal indices, every referenced tensor exists, every tensor is used by
 /// some kernel, durations are non-negative, there is at least one kernel, names are unique.
 void validate(const Workload& w);
+
+/// @brief What a re-run of `k` that rebuilds one of its outputs reads: its inputs but its state
+/// updates (Kernel::state_updates), in order.
+std::vector<TensorId> recompute_inputs(const Kernel& k);
 
 /// @brief For every tensor, the first kernel that writes it (kNoKernel if none does).
 std::vector<KernelId> producers(const Workload& w);

@@ -22,7 +22,7 @@ RecomputeRule::RecomputeRule(const Workload& w, const Vitality& v, bool intermed
     cheap_[k.id] =
         ops == RecomputeOps::any_forward ? k.phase == Phase::forward : is_cheap_to_recompute(k);
     if (!cheap_[k.id]) continue;
-    for (TensorId in : k.inputs)
+    for (TensorId in : recompute_inputs(k))
       if (std::find(src_[k.id].begin(), src_[k.id].end(), in) == src_[k.id].end())
         src_[k.id].push_back(in);
   }

@@ -11,7 +11,10 @@
 //    is the planner's cost test), p ran at or before the period's first use and does not read t;
 //  - the rebuilt t is the version p wrote: no other kernel wrote t after p and before the
 //    period, p does not write its own inputs, and no kernel writes one between p and s (an
-//    optimizer step that updates a weight p reads, in-place ops, accumulations);
+//    optimizer step that updates a weight p reads, in-place ops, accumulations). p's state
+//    updates (Kernel::state_updates: batch norm's running statistics) are not inputs here: the
+//    outputs do not read them and the re-run neither reads nor writes them
+//    (recompute_inputs());
 //  - every non-persistent input of p is still live at s (used at s or later), and
 //  - every input of p is *resident* at s: no movement of the plan has it out of GPU memory over
 //    s (evicted after kernel e and prefetched before kernel f with e < s <= f, or itself
