@@ -50,9 +50,10 @@ StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Mach
                         "' differs from GPU '" + m.gpus[first_gpu].name +
                         "' in memory or tiers; a data-parallel plan needs alike GPUs");
   }
-  // Three sweeps: movements only, recompute of single kernels, recompute with intermediates;
-  // the simulator picks (refine), or without simulations the one that leaves fewer kernels
-  // over the line.
+  // Sweeps: movements only; recompute of single kernels and with intermediates, of cheap
+  // operators and of any forward kernel; the widest also with a stricter cost test. The
+  // simulator picks (refine), or without simulations the one that leaves fewer kernels over
+  // the line.
   auto over_line = [](const std::vector<planner::Schedule>& ss) {
     std::size_t n = 0;
     for (const planner::Schedule& s : ss) n += s.kernels_over_line;
@@ -84,8 +85,17 @@ StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Mach
     std::vector<const RecomputeRule*> rules{&single};
     if (o.recompute_any_forward) rules.insert(rules.end(), {&cheap, &any_single});
     rules.push_back(recompute);
-    for (const RecomputeRule* r : rules) {
-      std::vector<planner::Schedule> sr = planner::schedule_gpus(w, v, ds, o, r);
+    // The widest rule also with a stricter cost test: a recompute costs its time for sure, a
+    // movement only if the link cannot hide it, and which of the two a sweep should prefer
+    // depends on how busy the links are.
+    StrataOptions thrifty = o;
+    thrifty.recompute_max_cost = o.recompute_max_cost / 4;
+    std::vector<const StrataOptions*> costs(rules.size(), &o);
+    rules.push_back(recompute);
+    costs.push_back(&thrifty);
+    for (std::size_t ri = 0; ri < rules.size(); ++ri) {
+      const RecomputeRule* r = rules[ri];
+      std::vector<planner::Schedule> sr = planner::schedule_gpus(w, v, ds, *costs[ri], r);
       bool any = false;
       for (const planner::Schedule& g : sr)
         any = any || std::any_of(g.moves.begin(), g.moves.end(),
