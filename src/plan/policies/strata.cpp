@@ -51,7 +51,7 @@ StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Mach
                         "' in memory or tiers; a data-parallel plan needs alike GPUs");
   }
   // Sweeps: movements only; recompute of single kernels and with intermediates, of cheap
-  // operators and of any forward kernel; the widest also with a stricter cost test. The
+  // operators and of any forward kernel; the widest also with stricter cost tests. The
   // simulator picks (refine), or without simulations the one that leaves fewer kernels over
   // the line.
   auto over_line = [](const std::vector<planner::Schedule>& ss) {
@@ -85,14 +85,17 @@ StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Mach
     std::vector<const RecomputeRule*> rules{&single};
     if (o.recompute_any_forward) rules.insert(rules.end(), {&cheap, &any_single});
     rules.push_back(recompute);
-    // The widest rule also with a stricter cost test: a recompute costs its time for sure, a
-    // movement only if the link cannot hide it, and which of the two a sweep should prefer
-    // depends on how busy the links are.
-    StrataOptions thrifty = o;
-    thrifty.recompute_max_cost = o.recompute_max_cost / 4;
+    // The widest rule also with stricter cost tests (a quarter, a sixteenth): a recompute costs
+    // its time for sure, a movement only if the link cannot hide it, and which of the two a
+    // sweep should prefer depends on how busy the links are.
+    std::vector<StrataOptions> stricter(2, o);
+    stricter[0].recompute_max_cost = o.recompute_max_cost / 4;
+    stricter[1].recompute_max_cost = o.recompute_max_cost / 16;
     std::vector<const StrataOptions*> costs(rules.size(), &o);
-    rules.push_back(recompute);
-    costs.push_back(&thrifty);
+    for (const StrataOptions& so : stricter) {
+      rules.push_back(recompute);
+      costs.push_back(&so);
+    }
     for (std::size_t ri = 0; ri < rules.size(); ++ri) {
       const RecomputeRule* r = rules[ri];
       std::vector<planner::Schedule> sr = planner::schedule_gpus(w, v, ds, *costs[ri], r);

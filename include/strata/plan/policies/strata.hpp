@@ -100,7 +100,8 @@ struct StrataOptions {
   bool recompute_any_forward = true;
   /// The sweep recomputes a period only if its producer takes at most this fraction of the
   /// tensor's uncontended transfer time on the fastest path (refinement compares with stalls).
-  /// The widest rule sweeps twice, with this and with a quarter of it, and the simulator picks.
+  /// The widest rule sweeps three times, with this, a quarter and a sixteenth of it, and the
+  /// simulator picks.
   double recompute_max_cost = 1.0;
 };
 
