@@ -6,6 +6,8 @@
 
 #include <vector>
 
+#include "strata/analysis/vitality.hpp"
+
 namespace strata::planner {
 namespace {
 
@@ -42,6 +44,72 @@ TEST(StrataRepair, OtherTierAndEarlierPrefetchLeaveARecomputeAlone) {
   apply(moves, {RepairKind::other_tier, 0, 0, {}}, d);
   apply(moves, {RepairKind::earlier_prefetch, 0, 4, {}}, d);
   EXPECT_EQ(moves, before);
+}
+
+// k0 writes A and B, k1-k4 (10 ms each) read only the weight s, k5 reads A and B: both are
+// moved out after k0 and fetched back, B's fetch issued before k3, A's before k4.
+struct TwoFetches {
+  Workload w;
+  Vitality v;
+  std::vector<Movement> moves;
+};
+
+TwoFetches two_fetches() {
+  TwoFetches c;
+  c.w.name = "two-fetches";
+  c.w.tensors = {Tensor{0, "A", 1 << 20, TensorKind::activation, false},
+                 Tensor{1, "B", 1 << 20, TensorKind::activation, false},
+                 Tensor{2, "s", 4096, TensorKind::weight, true}};
+  for (KernelId k = 0; k < 6; ++k) {
+    Kernel kernel;
+    kernel.id = k;
+    kernel.name = "k" + std::to_string(k);
+    kernel.duration_ns = 10'000'000;
+    kernel.inputs = {2};
+    c.w.kernels.push_back(kernel);
+  }
+  c.w.kernels[0].outputs = {0, 1};
+  c.w.kernels[5].inputs = {0, 1, 2};
+  validate(c.w);
+  c.v = analyze_vitality(c.w);
+  for (const auto& [t, prefetch] : {std::pair<TensorId, std::size_t>{0, 4}, {1, 3}}) {
+    Movement m;
+    m.tensor = t;
+    m.bytes = 1 << 20;
+    m.last_use = 0;
+    m.evict_after = 0;
+    m.next_use = 5;
+    m.prefetch = prefetch;
+    c.moves.push_back(m);
+  }
+  return c;
+}
+
+TEST(StrataRepair, TheFetchThatSharedALatePrefetchsLinkMovesEarlierByTheOverlap) {
+  const TwoFetches c = two_fetches();
+  Stall st;
+  st.kernel = 5;
+  st.wait_ns = 2'000'000;
+  st.cause = StallCause::late_prefetch;
+  st.tensor = 0;
+  st.sharing = {{1, 15'000'000}};  // B's fetch overlapped A's for 15 ms
+  const auto groups = propose(c.w, c.v, host_then_ssd(), c.moves, {st}, StrataOptions{});
+  ASSERT_GE(groups.size(), 2u);
+  // A itself: 1.5 x the wait earlier, before k3 (starts at 30 ms <= 40 - 3 ms).
+  ASSERT_EQ(groups[0].size(), 1u);
+  EXPECT_EQ(groups[0][0].kind, RepairKind::earlier_prefetch);
+  EXPECT_EQ(groups[0][0].move, 0u);
+  EXPECT_EQ(groups[0][0].slot, 3u);
+  // B: 15 ms before k3 (30 ms) is 15 ms, so before k1 (10 ms).
+  ASSERT_EQ(groups[1].size(), 1u);
+  EXPECT_EQ(groups[1][0].kind, RepairKind::earlier_prefetch);
+  EXPECT_EQ(groups[1][0].move, 1u);
+  EXPECT_EQ(groups[1][0].slot, 1u);
+  // A sharing fetch that no movement of the plan issued (a demand fetch) has nothing to move.
+  std::vector<Movement> only_a = {c.moves[0]};
+  const auto alone = propose(c.w, c.v, host_then_ssd(), only_a, {st}, StrataOptions{});
+  ASSERT_GE(alone.size(), 2u);
+  EXPECT_TRUE(alone[1].empty());
 }
 
 }  // namespace

@@ -103,7 +103,8 @@ struct Workload {
 
 /// @brief Checks the invariants every consumer relies on; throws InvalidInput naming the kernel
 /// or tensor at fault: ids equal indices, every referenced tensor exists, every tensor is used by
-/// some kernel, durations are non-negative, there is at least one kernel, names are unique.
+/// some kernel, durations are non-negative, there is at least one kernel, names are unique, and
+/// every state update of a kernel is among both its inputs and its outputs.
 void validate(const Workload& w);
 
 /// @brief What a re-run of `k` that rebuilds one of its outputs reads: its inputs but its state

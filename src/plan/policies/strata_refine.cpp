@@ -119,13 +119,14 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
     by_use[{moves[i].tensor, moves[i].next_use % n}] = i;
     by_last[{moves[i].tensor, moves[i].last_use}] = i;
   }
-  // The active transfer movement of t whose prefetch was in flight at kernel k.
+  // The active transfer movement of t whose prefetch may have been in flight at kernel k
+  // (issued before k, for a use at k or later).
   auto in_flight = [&](TensorId t, std::size_t k) -> std::optional<std::size_t> {
     for (std::size_t i = 0; i < moves.size(); ++i) {
       const Movement& mv = moves[i];
       if (!mv.active || mv.recompute || mv.tensor != t) continue;
       for (std::size_t ku : {k, k + n})
-        if (mv.prefetch <= ku && ku < mv.next_use) return i;
+        if (mv.prefetch <= ku && ku <= mv.next_use) return i;
     }
     return std::nullopt;
   };
