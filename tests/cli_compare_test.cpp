@@ -99,6 +99,26 @@ TEST(CliCompare, TwoRealPlansGiveTheSameOutputWithOneOrTwoJobs) {
   EXPECT_TRUE(results[1]["feasible"]);
 }
 
+TEST(CliCompare, ProgressGoesToStderrAPolicyALine) {
+  const std::string base = "compare model:gpt2 --batch 2 --policies ideal,uvm,g10";
+  const auto both = test::run_cli(base + " --progress");
+  ASSERT_EQ(both.exit_code, 0) << both.output;
+  for (const char* step :
+       {"strata compare: [1/3] ", "strata compare: [2/3] ", "strata compare: [3/3] "})
+    EXPECT_NE(both.output.find(step), std::string::npos) << step << "\n" << both.output;
+  EXPECT_NE(both.output.find(" of ideal after "), std::string::npos) << both.output;
+  // stdout alone is the same with or without progress: the JSON still parses.
+  const auto json_out = test::run_cli(base + " --progress --json", false);
+  ASSERT_EQ(json_out.exit_code, 0);
+  EXPECT_EQ(json_out.output, test::run_cli(base + " --json", false).output);
+  EXPECT_EQ(json::parse(json_out.output).at("results").size(), 3u);
+  // Not a terminal and no --progress (or --quiet): nothing on stderr.
+  const auto quiet = test::run_cli(base + " --json");
+  EXPECT_EQ(quiet.output.find("strata compare: ["), std::string::npos) << quiet.output;
+  const auto q = test::run_cli(base + " --progress --quiet --json");
+  EXPECT_EQ(q.output.find("strata compare: ["), std::string::npos) << q.output;
+}
+
 TEST(CliCompare, PolicyListErrorsNameTheProblem) {
   auto r = test::run_cli("compare model:gpt2 --batch 2 --policies ideal,nosuchpolicy");
   EXPECT_EQ(r.exit_code, 1);

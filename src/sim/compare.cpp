@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "strata/core/units.hpp"
@@ -31,12 +32,21 @@ Report run_policy_spec(const Workload& w, const Vitality& v, const Machine& m,
 
 Comparison compare_policies(const Workload& w, const Vitality& v, const Machine& m,
                             const std::vector<std::string>& policies, const SimOptions& options,
-                            ThreadPool& pool) {
+                            ThreadPool& pool,
+                            const std::function<void(const CompareTick&)>& progress) {
   std::vector<std::future<Report>> futures;
   futures.reserve(policies.size());
+  std::mutex progress_mutex;
+  std::size_t done = 0;
   for (const std::string& spec : policies)
-    futures.push_back(pool.submit(
-        [&w, &v, &m, &options, spec] { return run_policy_spec(w, v, m, spec, options); }));
+    futures.push_back(pool.submit([&, spec] {
+      Report r = run_policy_spec(w, v, m, spec, options);
+      if (progress) {
+        const std::lock_guard<std::mutex> lock(progress_mutex);
+        progress({++done, policies.size(), &r});
+      }
+      return r;
+    }));
   Comparison c;
   c.workload = w.name;
   c.machine = m.name;

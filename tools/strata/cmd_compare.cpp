@@ -1,4 +1,8 @@
 // strata compare: every policy on one workload and machine, side by side.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <iostream>
 
 #include "commands.hpp"
@@ -20,6 +24,8 @@ void add_compare(CLI::App& app, const Paths& paths) {
     std::uint32_t jobs = 0;
     bool json = false;
     bool no_bound = false;
+    bool quiet = false;
+    bool progress = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -41,6 +47,9 @@ void add_compare(CLI::App& app, const Paths& paths) {
       ->capture_default_str();
   cmd->add_flag("--no-bound", args->no_bound,
                 "do not compute the lower bound (`strata bound`) shown next to every row");
+  cmd->add_flag("--quiet,-q", args->quiet, "no progress on stderr");
+  cmd->add_flag("--progress", args->progress,
+                "progress on stderr even when it is not a terminal (one line per policy)");
   cmd->add_flag("--json", args->json,
                 "print {\"results\": [...]}, one object per policy (schema: docs/compare.md)");
   cmd->footer(
@@ -64,8 +73,28 @@ void add_compare(CLI::App& app, const Paths& paths) {
     ThreadPool pool(std::max<std::size_t>(
         1, std::min<std::size_t>(args->jobs == 0 ? ThreadPool::hardware_threads() : args->jobs,
                                  policies.specs.size())));
-    sim::Comparison c = sim::compare_policies(loaded.workload, vitality, loaded.machine,
-                                              policies.specs, options, pool);
+    // Progress on stderr, a line per finished policy: rewritten in place on a terminal (and
+    // cleared at the end, so that the table stands alone), one line each with --progress.
+    const bool show = !args->quiet && (args->progress || ::isatty(STDERR_FILENO));
+    const bool in_place = !args->progress;
+    const auto start = std::chrono::steady_clock::now();
+    auto tick = [&](const sim::CompareTick& t) {
+      const double elapsed_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const sim::Report& r = *t.report;
+      const std::string line = fmt::format(
+          "strata compare: [{}/{}] {} {} after {:.1f} s", t.done, t.total, r.policy,
+          r.feasible ? fmt::format("{:.4f} of ideal", r.fraction_of_ideal) : "infeasible",
+          elapsed_s);
+      if (in_place)
+        std::cerr << "\r\033[K" << line << (t.done == t.total ? "\r\033[K" : "") << std::flush;
+      else
+        std::cerr << line << "\n";
+    };
+    sim::Comparison c = sim::compare_policies(
+        loaded.workload, vitality, loaded.machine, policies.specs, options, pool,
+        show ? std::function<void(const sim::CompareTick&)>(tick)
+             : std::function<void(const sim::CompareTick&)>());
     for (std::size_t i = 0; i < c.rows.size(); ++i) c.rows[i].policy = policies.labels[i];
     if (!args->no_bound) {
       bound::BoundOptions bo;

@@ -7,6 +7,7 @@
 /// A policy that throws while being made, planning or simulating (Unsupported, InvalidInput, a
 /// bug) becomes an infeasible row whose reason is the error, so one policy cannot sink the rest.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,10 +38,19 @@ struct Comparison {
   std::vector<Report> rows;  ///< one per policy, in the order given
 };
 
-/// @brief Runs every spec of `policies` on `pool` (run_policy_spec each).
+/// @brief One finished policy, for progress reports.
+struct CompareTick {
+  std::size_t done = 0;   ///< policies finished so far, this one included
+  std::size_t total = 0;  ///< policies in the comparison
+  const Report* report = nullptr;
+};
+
+/// @brief Runs every spec of `policies` on `pool` (run_policy_spec each). `progress`, if set,
+/// is called after each policy finishes (in finishing order, one call at a time).
 Comparison compare_policies(const Workload& w, const Vitality& v, const Machine& m,
                             const std::vector<std::string>& policies, const SimOptions& options,
-                            ThreadPool& pool);
+                            ThreadPool& pool,
+                            const std::function<void(const CompareTick&)>& progress = {});
 
 /// @brief Bytes moved toward the device (fetches) in the steady-state iteration, all links.
 std::uint64_t bytes_to_device(const Report& r);
