@@ -102,20 +102,16 @@ Workload workload_from_json(std::string_view text, std::string_view source) {
     k.bytes_accessed = f.get<std::uint64_t>("bytes_accessed");
     k.inputs = id_list(f, f.at("inputs"), path + ".inputs");
     k.outputs = id_list(f, f.at("outputs"), path + ".outputs");
-    for (TensorId t : k.inputs)
-      if (t >= w.tensors.size())
-        f.fail(path + ".inputs", "names tensor " + std::to_string(t) + ", which does not exist");
-    for (TensorId t : k.outputs)
-      if (t >= w.tensors.size())
-        f.fail(path + ".outputs", "names tensor " + std::to_string(t) + ", which does not exist");
     // Optional: state updated in place that the outputs do not read (validate() checks that each
     // is among the inputs and the outputs).
     if (f.has("state_updates"))
       k.state_updates = id_list(f, f.at("state_updates"), path + ".state_updates");
-    for (TensorId t : k.state_updates)
-      if (t >= w.tensors.size())
-        f.fail(path + ".state_updates",
-               "names tensor " + std::to_string(t) + ", which does not exist");
+    for (const auto& [ids, field] : {std::pair{&k.inputs, ".inputs"},
+                                     {&k.outputs, ".outputs"},
+                                     {&k.state_updates, ".state_updates"}})
+      for (TensorId t : *ids)
+        if (t >= w.tensors.size())
+          f.fail(path + field, "names tensor " + std::to_string(t) + ", which does not exist");
     k.workspace_bytes = f.get<std::uint64_t>("workspace_bytes");
     if (f.has("input_pf_ns") || f.has("pf_ns")) {
       // Measured page-fault times (G10 traces): both or neither.

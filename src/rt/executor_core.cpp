@@ -709,9 +709,13 @@ void ExecutionCore::fill_until(std::int64_t deadline_ns) {
 void ExecutionCore::run_item(const KernelCallbacks& cb, const Kernel& kernel,
                              std::int64_t duration_ns, bool recompute, TensorId recompute_tensor) {
   item_recompute_ = recompute;
+  // A recompute reads its producer's inputs but its state updates; a kernel reads them all.
+  const std::vector<TensorId> rebuilt_from =
+      recompute ? recompute_inputs(kernel) : std::vector<TensorId>{};
+  const std::vector<TensorId>& reads = recompute ? rebuilt_from : kernel.inputs;
   if (recompute) {
     recompute_need_.clear();
-    for (TensorId in : recompute_inputs(kernel)) {
+    for (TensorId in : reads) {
       if (std::find(recompute_need_.begin(), recompute_need_.end(), in) != recompute_need_.end())
         continue;
       const Kind kind = ts_[in].res.kind();
@@ -740,8 +744,7 @@ void ExecutionCore::run_item(const KernelCallbacks& cb, const Kernel& kernel,
   };
   in_views_.clear();
   out_views_.clear();
-  for (TensorId t : recompute ? recompute_inputs(kernel) : kernel.inputs)
-    in_views_.push_back(view(t));
+  for (TensorId t : reads) in_views_.push_back(view(t));
   if (recompute) {
     out_views_.push_back(view(recompute_tensor));
   } else {

@@ -82,23 +82,25 @@ StrataGpuPlans plan_strata_gpus(const Workload& w, const Vitality& v, const Mach
     const RecomputeRule single(w, v, false);
     const RecomputeRule cheap(w, v, true);
     const RecomputeRule any_single(w, v, false, RecomputeOps::any_forward);
-    std::vector<const RecomputeRule*> rules{&single};
-    if (o.recompute_any_forward) rules.insert(rules.end(), {&cheap, &any_single});
-    rules.push_back(recompute);
     // The widest rule also with stricter cost tests (a quarter, a sixteenth): a recompute costs
     // its time for sure, a movement only if the link cannot hide it, and which of the two a
     // sweep should prefer depends on how busy the links are.
-    std::vector<StrataOptions> stricter(2, o);
-    stricter[0].recompute_max_cost = o.recompute_max_cost / 4;
-    stricter[1].recompute_max_cost = o.recompute_max_cost / 16;
-    std::vector<const StrataOptions*> costs(rules.size(), &o);
-    for (const StrataOptions& so : stricter) {
-      rules.push_back(recompute);
-      costs.push_back(&so);
+    auto with_cost = [&o](double divisor) {
+      StrataOptions so = o;
+      so.recompute_max_cost = o.recompute_max_cost / divisor;
+      return so;
+    };
+    const StrataOptions quarter = with_cost(4);
+    const StrataOptions sixteenth = with_cost(16);
+    std::vector<std::pair<const RecomputeRule*, const StrataOptions*>> sweeps;
+    sweeps.emplace_back(&single, &o);
+    if (o.recompute_any_forward) {
+      sweeps.emplace_back(&cheap, &o);
+      sweeps.emplace_back(&any_single, &o);
     }
-    for (std::size_t ri = 0; ri < rules.size(); ++ri) {
-      const RecomputeRule* r = rules[ri];
-      std::vector<planner::Schedule> sr = planner::schedule_gpus(w, v, ds, *costs[ri], r);
+    for (const StrataOptions* so : {&o, &quarter, &sixteenth}) sweeps.emplace_back(recompute, so);
+    for (const auto& [r, so] : sweeps) {
+      std::vector<planner::Schedule> sr = planner::schedule_gpus(w, v, ds, *so, r);
       bool any = false;
       for (const planner::Schedule& g : sr)
         any = any || std::any_of(g.moves.begin(), g.moves.end(),

@@ -266,8 +266,9 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
           }
       }
   }
-  // Once nothing stalls, recomputed periods moved instead, the costliest first, where the
-  // prefetch can lead its use by its transfer time.
+  // Once nothing stalls, recomputed periods moved instead, the costliest first: evicted after
+  // the last use, prefetched its transfer time (with the margin) ahead of the next use, or
+  // right after the last use where the period is shorter.
   std::vector<Repair> undo;
   if (rule && stalls.empty()) {
     std::vector<std::pair<std::int64_t, std::size_t>> by_cost;
@@ -281,7 +282,7 @@ std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, c
       const double lead = (1 + o.prefetch_margin) * fetch_ns(d, d.paths.front().kind, mv.bytes);
       const std::size_t s = slot_before(v, mv.next_use, mv.last_use + 1,
                                         static_cast<double>(start_of(v, mv.next_use)) - lead);
-      if (s > mv.last_use) undo.push_back({RepairKind::transfer_instead, i, s, {}});
+      undo.push_back({RepairKind::transfer_instead, i, s, {}});
     }
   }
   std::vector<std::vector<Repair>> groups;

@@ -45,14 +45,14 @@ struct Repair {
   Movement added;
 };
 
-/// @brief Repairs for the stalls, in five groups tried one after the other (any may be empty):
+/// @brief Repairs for the stalls, in six groups tried one after the other (any may be empty):
 /// one repair per stall (the longest stalls first: move a prefetch earlier, prefetch a faulted
 /// tensor, evict one more tensor), then moving earlier the fetches that shared a late prefetch's
 /// link, then deferring competing evictions, then, with a `rule`, recomputes (a late prefetch, a
 /// faulted tensor, an eviction the kernel waited for, or one more idle tensor, recomputed
-/// instead of moved), then switching tiers, then moving recomputed tensors instead, the costliest
-/// recompute first (with a `rule`; proposed also when nothing stalls: a recompute's time is the
-/// plan's last cost over ideal).
+/// instead of moved), then switching tiers, then, with a `rule` and only when nothing stalls
+/// (a recompute's time is then the plan's last cost over ideal), moving recomputed tensors
+/// instead, the costliest recompute first.
 std::vector<std::vector<Repair>> propose(const Workload& w, const Vitality& v, const DeviceView& d,
                                          const std::vector<Movement>& moves,
                                          const std::vector<Stall>& stalls, const StrataOptions& o,
