@@ -6,6 +6,9 @@
 #   bash bench/fidelity.sh [build-dir]        (default build dir: build; builds it if needed)
 #   STRATA_FAULT_COST=measured bash bench/fidelity.sh   (G10's per-kernel fault model instead of
 #                                                       the default batches; docs/fault_model.md)
+#   STRATA_KERNEL_TIMING=strata bash bench/fidelity.sh  (every kernel starts once its data is in
+#                                                       place, also under the policies on Unified
+#                                                       Memory; `strata sim --kernel-timing`)
 #
 # Needs only bash and awk beside strata. Each (workload, policy) is one `strata sim --json`.
 set -euo pipefail
@@ -13,6 +16,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
 g10="${STRATA_G10_DIR:-$here/../shared/g10}"
 fault_cost="${STRATA_FAULT_COST:-batches}"
+kernel_timing="${STRATA_KERNEL_TIMING:-policy}"
 readme="$g10/README.md"
 if [[ ! -f "$readme" ]]; then
   echo "fidelity.sh: $readme not found; set STRATA_G10_DIR to the folder of G10 workloads" >&2
@@ -27,7 +31,8 @@ published() {  # $1 workload, $2 column (3 = Base UVM, 4 = FlashNeuron, 5 = Deep
     { gsub(/ /, "", $2) } $2 == w { v = $(c + 1); gsub(/ /, "", v); print v; exit }' "$readme"
 }
 fraction() {  # $1 workload, $2 policy -> fraction of ideal, or "infeasible"
-  "$strata" sim "g10:$1" --machine g10-a100 --policy "$2" --fault-cost "$fault_cost" --json |
+  "$strata" sim "g10:$1" --machine g10-a100 --policy "$2" --fault-cost "$fault_cost" \
+    --kernel-timing "$kernel_timing" --json |
     awk -F': ' '/"feasible"/ { f = ($2 ~ /true/) }
                 /"fraction_of_ideal"/ { gsub(/[ ,]/, "", $2); v = $2 }
                 END { if (f) printf "%.3f", v; else printf "infeasible" }'

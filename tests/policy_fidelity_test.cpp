@@ -28,13 +28,13 @@ TEST(PolicyFidelity, G10BaselinesAgainstPublishedFractions) {
       {"VIT-512", {0.334, 1.000, 0.833}},          {"VIT-1024", {0.218, 0.620, 0.565}},
       {"Inceptionv3-1024", {0.311, 0.735, 0.921}}, {"ResNet152-768", {0.378, 0.880, 0.976}},
       {"SENet154-512", {0.351, 0.906, 0.978}}};
-  // Where strata is known to miss G10's column by more than 0.10 (docs/policies.md, "Fidelity"):
-  // one first-touch latency fitted over all seven workloads (docs/fault_model.md) makes uvm too
-  // slow on the transformers, whose measured first touches are cheaper per byte in G10's model;
-  // deepum's prefetch of kernel k+8 allocates fresh tensors without a fault. These are held to
-  // 0.15 so that a change that widens the gap is still caught.
+  // Where strata is known to miss G10's column by more than 0.10 (docs/fidelity.md): uvm is
+  // 0.12-0.19 slower than G10's Base UVM on the transformers (neither the fault cost, nor
+  // keeping dead tensors, nor page granularity closes it), and deepum 0.14 faster on VIT-1024
+  // (its k+8 prefetch allocates fresh tensors without a fault). uvm is held to 0.20 and deepum
+  // to 0.15 there, so that a change that widens the gap is still caught.
   const std::set<std::string> uvm_known_gap = {"BERT-256", "VIT-512", "VIT-1024"};
-  const std::set<std::string> deepum_known_gap = {"BERT-512", "VIT-1024", "Inceptionv3-1024"};
+  const std::set<std::string> deepum_known_gap = {"VIT-1024"};
   const Machine m = load_machine("g10-a100", {test::source_dir() / "configs" / "machines"});
   std::printf("%-18s %14s %14s %14s\n", "workload", "uvm (G10)", "flashneuron", "deepum");
   for (const auto& folder : test::g10_folders()) {
@@ -68,13 +68,13 @@ TEST(PolicyFidelity, MeasuredFaultCostOnG10Workloads) {
     double uvm, flashneuron, deepum, g10, g10_plan;
   };
   const std::map<std::string, Row> documented = {
-      {"BERT-256", {0.154, 0.733, 0.856, 1.000, 1.000}},
-      {"BERT-512", {0.111, 0.236, 0.560, 0.528, 0.525}},
+      {"BERT-256", {0.154, 0.733, 0.861, 1.000, 1.000}},
+      {"BERT-512", {0.111, 0.236, 0.567, 0.529, 0.526}},
       {"VIT-512", {0.116, 1.000, 0.902, 1.000, 1.000}},
-      {"VIT-1024", {0.077, 0.586, 0.693, 0.988, 0.722}},
-      {"Inceptionv3-1024", {0.380, 0.786, 0.833, 0.984, 0.939}},
-      {"ResNet152-768", {0.446, 0.699, 0.952, 1.000, 0.982}},
-      {"SENet154-512", {0.420, 0.886, 0.919, 1.000, 0.980}}};
+      {"VIT-1024", {0.077, 0.586, 0.697, 0.988, 0.723}},
+      {"Inceptionv3-1024", {0.380, 0.786, 0.842, 0.984, 0.944}},
+      {"ResNet152-768", {0.446, 0.699, 0.955, 1.000, 0.982}},
+      {"SENet154-512", {0.420, 0.886, 0.959, 1.000, 0.980}}};
   const Machine m = load_machine("g10-a100", {test::source_dir() / "configs" / "machines"});
   sim::SimOptions o;
   o.fault_cost = sim::FaultCost::measured;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -169,6 +170,7 @@ class Stream {
   bool in_place(TensorId t) const;
   void start_direct(const DirectOperand& d);
   void try_start();
+  void settle_overlapped_stalls(TimeNs end_ns);
   void finish_item();
   void finish_recompute();
   void end_kernel();
@@ -186,6 +188,8 @@ class Stream {
   std::vector<std::uint64_t>& used_;
   std::vector<std::uint64_t>& peak_;
   const std::uint32_t index_;  ///< this stream among the run's
+  /// KernelTiming::g10 for this run (Note [kernel timing] in simulator.hpp)
+  const bool overlap_arrival_;
   const GpuId gpu_;
 
   TierId dev_ = 0;
@@ -216,6 +220,11 @@ class Stream {
   /// first-touch fault handling the current item still owes before it may start, and whether
   /// that handling is under way (a kTouchDone event is pending)
   TimeNs touch_pending_ns_ = 0;
+  /// KernelTiming::g10 (Note [kernel timing]): when the current item first tried to start, the
+  /// fault handling it owes, and the stalls accounted to it so far (prefetch, fault, space)
+  TimeNs item_first_try_ns_ = 0;
+  TimeNs item_handling_ns_ = 0;
+  std::array<TimeNs, 3> item_stall_ns_{};
   bool touching_ = false;
   /// the current item is a kernel with measured page-fault times (Note [measured fault model]
   /// in sim/fault_model.hpp), and whether its fault time has been charged yet
@@ -252,6 +261,8 @@ Stream::Stream(const Workload& w, const Vitality& v, const Machine& m, const Pla
       used_(sh.used),
       peak_(sh.peak),
       index_(index),
+      overlap_arrival_(o.kernel_timing == KernelTiming::g10 ||
+                       (o.kernel_timing == KernelTiming::policy && policy.demand_paged_kernels())),
       gpu_(o.gpu + index) {
   dev_ = m_.gpus[gpu_].memory;
   host_ = m_.host_tier();
@@ -461,7 +472,10 @@ void Stream::grant(TensorId t) {
     s.last_access_ns = q_.now();
     if (s.queued_demand && policy_.first_touch_faults()) {
       // A measured kernel's first touches are in its measured fault time instead.
-      if (!item_measured_) touch_pending_ns_ += first_touch_latency_ns(m_.fault, bytes_of(t));
+      if (!item_measured_) {
+        const TimeNs touch_ns = first_touch_latency_ns(m_.fault, bytes_of(t));
+        (overlap_arrival_ ? item_handling_ns_ : touch_pending_ns_) += touch_ns;
+      }
       if (steady_) {
         ++r_.first_touch_faults;
         r_.first_touch_bytes += bytes_of(t);
@@ -474,8 +488,13 @@ void Stream::grant(TensorId t) {
       ++r_.demand_fetches;
       r_.demand_fetch_bytes += bytes_of(t);
     }
-    start_copy(t, dev_, fault,
-               fault && !item_measured_ ? demand_fetch_latency_ns(m_.fault, bytes_of(t)) : 0);
+    TimeNs handling_ns =
+        fault && !item_measured_ ? demand_fetch_latency_ns(m_.fault, bytes_of(t)) : 0;
+    if (overlap_arrival_) {  // Note [kernel timing]: handling is owed by the kernel, the bytes
+      item_handling_ns_ += handling_ns;  // flow meanwhile
+      handling_ns = 0;
+    }
+    start_copy(t, dev_, fault, handling_ns);
   }
   s.queued_demand = false;
 }
@@ -629,6 +648,9 @@ void Stream::start_item() {
   waiting_ = true;
   ws_held_ = false;
   wait_since_ns_ = q_.now();
+  item_first_try_ns_ = q_.now();
+  item_handling_ns_ = 0;
+  item_stall_ns_ = {};
   block_ = Block::none;
   try_start();
 }
@@ -657,6 +679,10 @@ void Stream::charge_measured_faults() {
     count(t, std::find(kernel.inputs.begin(), kernel.inputs.end(), t) != kernel.inputs.end());
   const TimeNs fault_ns = measured_fault_ns(m_.fault, kernel, f, fault_rates_);
   if (fault_ns <= 0) return;
+  if (overlap_arrival_) {  // Note [kernel timing]: owed, not waited for
+    item_handling_ns_ += fault_ns;
+    return;
+  }
   // The kernel may not start before its fault time has passed; the faulted bytes move over the
   // links meanwhile (grant() starts them with no per-batch latency).
   q_.schedule(q_.now() + fault_ns, Event{kTouchDone, index_, k_});
@@ -700,6 +726,7 @@ void Stream::try_start() {
     if (block_ == Block::prefetch) r_.stall.waiting_for_prefetch_ns += d;
     if (block_ == Block::fault) r_.stall.demand_fetch_ns += d;
     if (block_ == Block::space) r_.stall.eviction_backpressure_ns += d;
+    if (block_ != Block::none) item_stall_ns_[static_cast<std::size_t>(block_) - 1] += d;
   }
   wait_since_ns_ = now;
 
@@ -755,11 +782,50 @@ void Stream::try_start() {
   compute_done_ = false;
   block_ = Block::none;
   kernel_start_ns_ = now;
+  TimeNs end_ns = now + item_duration_ns_;
+  if (overlap_arrival_) {
+    // Note [kernel timing]: the compute overlaps the wait for its data.
+    end_ns = std::max(now, item_first_try_ns_ + item_handling_ns_ + item_duration_ns_);
+    kernel_start_ns_ = end_ns - item_duration_ns_;
+    if (steady_) settle_overlapped_stalls(end_ns);
+  }
   if (!item_recompute_)
     for (const DirectOperand& d : direct_[k_])
       if (in_place(d.tensor)) start_direct(d);
-  q_.schedule(now + item_duration_ns_, Event{kKernelEnd, index_, k_});
+  q_.schedule(end_ns, Event{kKernelEnd, index_, k_});
   make_room();  // queued prefetches may need victims now that pins are settled
+}
+
+void Stream::settle_overlapped_stalls(TimeNs end_ns) {
+  // Under KernelTiming::g10 the item's stall is what its end adds to its compute time; the
+  // waits accounted while it tried to start overlap its compute by the difference. Take that
+  // back from the reasons in proportion, or charge the handling the wait did not cover as
+  // fault time.
+  const TimeNs stall = end_ns - item_first_try_ns_ - item_duration_ns_;
+  TimeNs accounted = 0;
+  for (const TimeNs d : item_stall_ns_) accounted += d;
+  if (stall >= accounted) {
+    r_.stall.demand_fetch_ns += stall - accounted;
+    return;
+  }
+  const TimeNs excess = accounted - stall;
+  std::array<TimeNs, 3> share{};
+  TimeNs taken = 0;
+  for (std::size_t i = 0; i < share.size(); ++i) {
+    share[i] =
+        static_cast<TimeNs>(static_cast<double>(excess) * static_cast<double>(item_stall_ns_[i]) /
+                            static_cast<double>(accounted));
+    share[i] = std::min(share[i], item_stall_ns_[i]);
+    taken += share[i];
+  }
+  for (std::size_t i = 0; i < share.size() && taken < excess; ++i) {  // the rounding left over
+    const TimeNs more = std::min(excess - taken, item_stall_ns_[i] - share[i]);
+    share[i] += more;
+    taken += more;
+  }
+  r_.stall.waiting_for_prefetch_ns -= share[0];
+  r_.stall.demand_fetch_ns -= share[1];
+  r_.stall.eviction_backpressure_ns -= share[2];
 }
 
 void Stream::step() {

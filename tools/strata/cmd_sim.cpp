@@ -20,6 +20,7 @@ void add_sim(CLI::App& app, const Paths& paths) {
     bool json = false;
     std::string timeline;
     std::string fault_cost = "batches";
+    std::string kernel_timing = "policy";
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -49,6 +50,14 @@ void add_sim(CLI::App& app, const Paths& paths) {
                   "traces, pay G10's per-kernel model; docs/fault_model.md)")
       ->capture_default_str()
       ->check(CLI::IsMember({"batches", "measured"}));
+  cmd->add_option("--kernel-timing", args->kernel_timing,
+                  "when a kernel whose data arrives late runs: policy (g10 for the policies on "
+                  "Unified Memory: uvm, deepum, g10, g10-plan; strata for the others), strata (it "
+                  "starts once its data is in place) or g10 (its compute overlaps the arrival: it "
+                  "ends at max(first try + fault handling + duration, arrival), as G10's "
+                  "simulator times it); docs/fidelity.md")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"policy", "strata", "g10"}));
   cmd->add_flag("--json", args->json, "print the report as one JSON object");
   cmd->add_option("--timeline", args->timeline,
                   "write the steady-state iteration as Chrome trace JSON (open in Perfetto)");
@@ -71,6 +80,9 @@ void add_sim(CLI::App& app, const Paths& paths) {
     options.record_timeline = !args->timeline.empty();
     options.fault_cost =
         args->fault_cost == "measured" ? sim::FaultCost::measured : sim::FaultCost::batches;
+    options.kernel_timing = args->kernel_timing == "strata" ? sim::KernelTiming::strata
+                            : args->kernel_timing == "g10"  ? sim::KernelTiming::g10
+                                                            : sim::KernelTiming::policy;
     const sim::Report report =
         sim::run_policy(loaded.workload, vitality, loaded.machine, *policy, options);
     std::cout << (args->json ? sim::report_to_json(report) : sim::report_to_text(report));

@@ -71,6 +71,13 @@ class Policy {
   /// G10's simulator charges Base UVM and DeepUM+. A policy that allocates explicitly (cudaMalloc,
   /// or a plan's prefetch of an unborn tensor) returns false, the default.
   virtual bool first_touch_faults() const { return false; }
+  /// @brief Whether kernels run on demand-paged memory (CUDA Unified Memory / HMM, with or
+  /// without hints): a kernel is launched when its turn comes and computes on the pages that are
+  /// there while the others arrive, so it ends at max(first try + fault handling + duration,
+  /// arrival of its last tensor), as G10's simulator times it (sim::KernelTiming::g10). A policy
+  /// whose runtime copies explicitly and launches a kernel once its inputs are in place returns
+  /// false, the default.
+  virtual bool demand_paged_kernels() const { return false; }
   /// @brief Whether the policy is the unlimited-memory reference: sim::run_policy then gives
   /// every GPU unbounded memory, so the result is the ideal time whatever the workload's size.
   virtual bool unlimited_device_memory() const { return false; }
@@ -100,6 +107,8 @@ class G10PlanPolicy final : public Policy {
   explicit G10PlanPolicy(std::string path) : path_(std::move(path)) {}
   std::string name() const override { return "g10-plan:" + path_; }
   Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
+  /// G10 runs on Unified Memory with hints.
+  bool demand_paged_kernels() const override { return true; }
 
  private:
   std::string path_;

@@ -17,7 +17,11 @@
 ///   per batch of pages, sim/fault_model.hpp, plus the transfer, tensor-granular; or, with
 ///   FaultCost::measured and a kernel with measured times, the kernel starts no earlier than its
 ///   measured fault time after it first tried: Note [measured fault model]); a tensor
-///   being evicted has its eviction cancelled; an unborn tensor is allocated.
+///   being evicted has its eviction cancelled; an unborn tensor is allocated. That is
+///   KernelTiming::strata; under KernelTiming::g10 (the default for the policies on Unified
+///   Memory, Policy::demand_paged_kernels) the kernel's compute overlaps the wait instead and it
+///   ends at max(first try + fault handling + duration, arrival of its data): Note [kernel
+///   timing] at KernelTiming.
 /// - Device space is granted to requests in order: the running kernel's needs first, then plan
 ///   prefetches first-in first-out (a prefetch that does not fit waits, blocking later ones).
 ///   When requests exceed free space plus space already being freed, victims are chosen with
@@ -72,6 +76,23 @@ enum class FaultCost : std::uint8_t {
   measured,
 };
 
+/// @brief When a kernel whose data arrives late runs. Note [kernel timing]:
+/// - strata: a kernel starts when every tensor it uses is in place (and any fault handling it
+///   owes is done) and then runs for its duration: what an explicit runtime does, whose kernels
+///   wait on the copies they depend on.
+/// - g10: a kernel's compute overlaps the arrival of its data; it ends at
+///   max(first try + fault handling + duration, arrival of its last tensor), as G10's simulator
+///   schedules a kernel that waited for pages (KernelBeginEvent: first_scheduled_time +
+///   page_faulted_time, or the time all pages have arrived if later). Demand paging behaves so
+///   when warps keep computing on pages already present while others fault. Fault handling
+///   (first touches, demand fetches' per-batch latency, or the measured model's fault time) is
+///   owed on top of the compute; the faulted bytes flow meanwhile. Its stalls are what the end
+///   adds to the compute time; the waits that overlapped compute are taken back from their
+///   reasons in proportion.
+/// - policy (the default): g10 for a policy with Policy::demand_paged_kernels() (uvm, deepum,
+///   g10, g10-plan), strata for the others.
+enum class KernelTiming : std::uint8_t { policy, strata, g10 };
+
 struct SimOptions {
   std::uint32_t iterations = 3;  ///< >= 1; the last is the steady state reported
   GpuId gpu = 0;                 ///< which GPU of the machine runs the plan
@@ -82,6 +103,7 @@ struct SimOptions {
   /// Not the default: on the seven G10 workloads the measured model moves strata further from
   /// G10's published fractions overall (docs/fault_model.md, "Measured fault model").
   FaultCost fault_cost = FaultCost::batches;
+  KernelTiming kernel_timing = KernelTiming::policy;
 #ifdef NDEBUG
   bool check_every_event = false;
 #else

@@ -27,6 +27,7 @@ class DeepUmPolicy final : public Policy {
   std::optional<std::size_t> choose_victim(const VictimRequest& r) const override;
   /// Managed memory, as uvm: a new tensor its prefetch has not allocated faults at first touch.
   bool first_touch_faults() const override { return true; }
+  bool demand_paged_kernels() const override { return true; }
 
   std::uint32_t degree() const { return degree_; }
 

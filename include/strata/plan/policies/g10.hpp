@@ -80,6 +80,8 @@ class G10Policy final : public Policy {
   explicit G10Policy(G10Options options = {}) : options_(options) {}
   std::string name() const override { return "g10"; }
   Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
+  /// G10 runs on Unified Memory with hints.
+  bool demand_paged_kernels() const override { return true; }
 
  private:
   G10Options options_;

@@ -16,6 +16,7 @@ class UvmPolicy final : public Policy {
   Plan plan(const Workload& w, const Vitality& v, const Machine& m) const override;
   /// Managed memory: a new tensor is populated on the GPU by page faults at its first touch.
   bool first_touch_faults() const override { return true; }
+  bool demand_paged_kernels() const override { return true; }
 };
 
 }  // namespace strata
