@@ -128,6 +128,7 @@ TEST(SimKernelTiming, FirstTouchHandlingAddsToTheComputeUnderBoth) {
     SimOptions o;
     o.kernel_timing = timing;
     o.check_every_event = true;
+    o.iterations = 1;  // it all fits: only the first iteration's first touches fault
     const Plan empty = make_empty_plan(w, "p", "managed");
     const Report r = simulate(w, analyze_vitality(w), m, empty, managed, o);
     ASSERT_TRUE(r.feasible) << r.infeasible_reason;

@@ -89,6 +89,7 @@ TEST(SimSimulator, FirstTouchFaultsCostBatchesOfFirstTouchLatency) {
   const Managed managed;
   SimOptions o;
   o.check_every_event = true;
+  o.iterations = 1;  // everything fits, so later iterations do not fault (Note [first touch once])
   const Plan empty = make_empty_plan(w, "p", "managed");
   const Report r = simulate(w, analyze_vitality(w), m, empty, managed, o);
   ASSERT_TRUE(r.feasible) << r.infeasible_reason;
@@ -98,13 +99,51 @@ TEST(SimSimulator, FirstTouchFaultsCostBatchesOfFirstTouchLatency) {
   EXPECT_EQ(r.first_touch_bytes, 4096u * 130);
   EXPECT_EQ(r.demand_fetches, 0u);
   // Explicit allocation: no first-touch cost.
-  EXPECT_EQ(sim(w, m, empty).iteration_ns, 3'000);
+  EXPECT_EQ(sim(w, m, empty, o).iteration_ns, 3'000);
   // A plan that allocates y ahead (before kernel 0) spares kernel 1 its first touch.
   Plan ahead = empty;
   ahead.kernels[0].before.push_back(Action::prefetch(y));
   const Report r2 = simulate(w, analyze_vitality(w), m, ahead, managed, o);
   EXPECT_EQ(r2.iteration_ns, 3'000 + 3 * 5'000);
   EXPECT_EQ(r2.first_touch_faults, 1u);
+}
+
+// Note [first touch once] (sim/fault_model.hpp): managed memory keeps the pages it populated.
+// When everything the workload allocates fits on the device at once, fresh tensors fault only
+// in the first iteration; when it does not (though each kernel's working set does), pages are
+// evicted and every iteration's first touches fault again.
+TEST(SimSimulator, FirstTouchFaultsRecurOnlyWhenTheWorkloadsFootprintDoesNotFit) {
+  struct Managed final : Policy {
+    std::string name() const override { return "managed"; }
+    Plan plan(const Workload& w, const Vitality&, const Machine&) const override {
+      return make_empty_plan(w, "empty", "managed");
+    }
+    bool first_touch_faults() const override { return true; }
+  };
+  Builder b;
+  const TensorId x = b.tensor(4096 * 100, false), y = b.tensor(4096 * 50, false),
+                 z = b.tensor(4096 * 100, false);
+  b.kernel(1'000, {}, {x});   // 2 batches of 50 pages
+  b.kernel(1'000, {x}, {y});  // 1 batch
+  b.kernel(1'000, {y}, {z});  // 2 batches; x is dead: peak 150 pages, footprint 250
+  const Workload w = b.done();
+  const Managed managed;
+  SimOptions o;
+  o.check_every_event = true;
+  const auto run = [&](std::uint64_t device_pages) {
+    Machine m = tiny_machine(device_pages * 4096, 7'000, 50);
+    m.fault.first_touch_batch_latency_ns = 5'000;
+    return simulate(w, analyze_vitality(w), m, make_empty_plan(w, "p", "managed"), managed, o);
+  };
+  const Report fits = run(300);
+  ASSERT_TRUE(fits.feasible) << fits.infeasible_reason;
+  EXPECT_EQ(fits.iteration_times_ns, (std::vector<std::int64_t>{3'000 + 5 * 5'000, 3'000, 3'000}));
+  EXPECT_EQ(fits.first_touch_faults, 0u);  // steady state
+  const Report tight = run(200);           // the peak fits, everything at once does not
+  ASSERT_TRUE(tight.feasible) << tight.infeasible_reason;
+  EXPECT_EQ(tight.iteration_times_ns,
+            (std::vector<std::int64_t>{3'000 + 5 * 5'000, 3'000 + 5 * 5'000, 3'000 + 5 * 5'000}));
+  EXPECT_EQ(tight.first_touch_faults, 3u);
 }
 
 TEST(SimSimulator, PrefetchFinishesAtLatencyPlusBytesOverBandwidth) {
@@ -334,9 +373,10 @@ TEST(SimSimulator, G10PlanOnEveryG10WorkloadCompletesWithinCapacity) {
     EXPECT_LE(r.fraction_of_ideal, 1.0);
     EXPECT_EQ(r.iteration_ns - r.stall.total_ns(), r.ideal_ns);
     // Fidelity (docs/fidelity.md): G10's own plan replayed within 0.05 of G10's published
-    // number, except BERT-512 (tensor- not page-granular movement; held to 0.10).
+    // number, except BERT-512 (0.053 short, cause not known; held to 0.06 so that widening it
+    // fails).
     if (pub != published.end()) {
-      EXPECT_LE(std::abs(r.fraction_of_ideal - pub->second), name == "BERT-512" ? 0.10 : 0.05)
+      EXPECT_LE(std::abs(r.fraction_of_ideal - pub->second), name == "BERT-512" ? 0.06 : 0.05)
           << name;
     }
   }

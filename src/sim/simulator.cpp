@@ -190,6 +190,13 @@ class Stream {
   const std::uint32_t index_;  ///< this stream among the run's
   /// KernelTiming::g10 for this run (Note [kernel timing] in simulator.hpp)
   const bool overlap_arrival_;
+  /// Note [first touch once]: under managed memory, whether a fresh tensor's first touch still
+  /// faults after the first iteration (everything the workload allocates does not fit on the
+  /// device at once)
+  bool touches_every_iteration_ = false;
+  bool first_touches() const {
+    return policy_.first_touch_faults() && (iter_ == 0 || touches_every_iteration_);
+  }
   const GpuId gpu_;
 
   TierId dev_ = 0;
@@ -297,6 +304,15 @@ Stream::Stream(const Workload& w, const Vitality& v, const Machine& m, const Pla
     }
   }
   producer_ = producers(w_);
+  // Note [first touch once]: managed memory keeps the pages it has populated; if every tensor
+  // of the workload (and the largest workspace) fits on the device at once, nothing is ever
+  // evicted, every page populated in the first iteration is still there in the next, and
+  // fresh tensors fault only in the first iteration. G10's Base UVM, which never frees a
+  // tensor, behaves so; a caching allocator that reuses the same blocks every iteration too.
+  std::uint64_t footprint = 0, workspace = 0;
+  for (const Tensor& t : w_.tensors) footprint += t.bytes;
+  for (const Kernel& k : w_.kernels) workspace = std::max(workspace, k.workspace_bytes);
+  touches_every_iteration_ = footprint + workspace > m_.tiers[dev_].capacity_bytes;
 }
 
 std::string Stream::where() const {
@@ -470,7 +486,7 @@ void Stream::grant(TensorId t) {
     hold(dev_, bytes_of(t));
     transition_to(t, ResidencyState::resident(dev_));
     s.last_access_ns = q_.now();
-    if (s.queued_demand && policy_.first_touch_faults()) {
+    if (s.queued_demand && first_touches()) {
       // A measured kernel's first touches are in its measured fault time instead.
       if (!item_measured_) {
         const TimeNs touch_ns = first_touch_latency_ns(m_.fault, bytes_of(t));
@@ -668,7 +684,7 @@ void Stream::charge_measured_faults() {
     if (in_place(t) || ts_[t].queued) return;
     const ResidencyState st = ts_[t].res.state();
     const bool elsewhere = st.kind == Kind::resident && st.from != dev_;
-    const bool first_touch = st.kind == Kind::absent && policy_.first_touch_faults();
+    const bool first_touch = st.kind == Kind::absent && first_touches();
     if (!elsewhere && !first_touch) return;
     (input ? f.input_faulted_pages : f.output_faulted_pages) += pages;
     if (elsewhere && ssd_ && st.from == *ssd_)

@@ -68,8 +68,10 @@ class Policy {
   /// @brief Whether GPU memory is managed (CUDA Unified Memory / HMM): a tensor the running
   /// kernel touches before anything allocated it is populated page by page on the device, each
   /// batch of faults costing the machine's fault-handling latency (sim/fault_model.hpp), as
-  /// G10's simulator charges Base UVM and DeepUM+. A policy that allocates explicitly (cudaMalloc,
-  /// or a plan's prefetch of an unborn tensor) returns false, the default.
+  /// G10's simulator charges Base UVM and DeepUM+; after the first iteration only if the
+  /// workload's tensors do not all fit on the device at once (Note [first touch once],
+  /// docs/fault_model.md). A policy that allocates explicitly (cudaMalloc, or a plan's prefetch
+  /// of an unborn tensor) returns false, the default.
   virtual bool first_touch_faults() const { return false; }
   /// @brief Whether kernels run on demand-paged memory (CUDA Unified Memory / HMM, with or
   /// without hints): a kernel is launched when its turn comes and computes on the pages that are
