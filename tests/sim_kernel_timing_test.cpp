@@ -11,6 +11,7 @@
 #include "strata/analysis/vitality.hpp"
 #include "strata/plan/policy.hpp"
 #include "strata/sim/simulator.hpp"
+#include "support/managed_policy.hpp"
 #include "support/workload_builder.hpp"
 
 namespace strata::sim {
@@ -109,13 +110,6 @@ TEST(SimKernelTiming, G10HidesTheWholeWaitUnderALongKernel) {
 // time: first touches of fresh tensors under managed memory cost the same under both timings
 // when nothing else is awaited.
 TEST(SimKernelTiming, FirstTouchHandlingAddsToTheComputeUnderBoth) {
-  struct Managed final : Policy {
-    std::string name() const override { return "managed"; }
-    Plan plan(const Workload& w, const Vitality&, const Machine&) const override {
-      return make_empty_plan(w, "empty", "managed");
-    }
-    bool first_touch_faults() const override { return true; }
-  };
   test::WorkloadBuilder b;
   const TensorId x = b.tensor(4096 * 120, false), y = b.tensor(4096 * 10, false);
   b.kernel(1'000, {}, {x});   // 3 batches of 50 pages
@@ -123,7 +117,7 @@ TEST(SimKernelTiming, FirstTouchHandlingAddsToTheComputeUnderBoth) {
   const Workload w = b.done();
   Machine m = one_link_machine();
   m.fault.first_touch_batch_latency_ns = 5'000;
-  const Managed managed;
+  const test::ManagedPolicy managed;
   for (const KernelTiming timing : {KernelTiming::strata, KernelTiming::g10}) {
     SimOptions o;
     o.kernel_timing = timing;

@@ -14,6 +14,7 @@
 #include "strata/io/g10_trace.hpp"
 #include "strata/plan/policy.hpp"
 #include "strata/sim/simulator.hpp"
+#include "support/managed_policy.hpp"
 #include "support/paths.hpp"
 #include "support/run.hpp"
 #include "support/workload_builder.hpp"
@@ -72,13 +73,6 @@ TEST(SimSimulator, IdealWithEverythingFittingIsExactlyIdeal) {
 // pages to be populated by first-touch faults, batches x first_touch_batch_latency; a policy
 // that allocates explicitly does not, and a plan's prefetch of an unborn tensor does not.
 TEST(SimSimulator, FirstTouchFaultsCostBatchesOfFirstTouchLatency) {
-  struct Managed final : Policy {
-    std::string name() const override { return "managed"; }
-    Plan plan(const Workload& w, const Vitality&, const Machine&) const override {
-      return make_empty_plan(w, "empty", "managed");
-    }
-    bool first_touch_faults() const override { return true; }
-  };
   Builder b;
   const TensorId x = b.tensor(4096 * 120, false), y = b.tensor(4096 * 10, false);
   b.kernel(1'000, {}, {x});   // 120 pages, 3 batches of 50
@@ -86,7 +80,7 @@ TEST(SimSimulator, FirstTouchFaultsCostBatchesOfFirstTouchLatency) {
   const Workload w = b.done();
   Machine m = tiny_machine(1 << 24, 7'000, 50);
   m.fault.first_touch_batch_latency_ns = 5'000;
-  const Managed managed;
+  const test::ManagedPolicy managed;
   SimOptions o;
   o.check_every_event = true;
   o.iterations = 1;  // everything fits, so later iterations do not fault (Note [first touch once])
@@ -113,13 +107,6 @@ TEST(SimSimulator, FirstTouchFaultsCostBatchesOfFirstTouchLatency) {
 // in the first iteration; when it does not (though each kernel's working set does), pages are
 // evicted and every iteration's first touches fault again.
 TEST(SimSimulator, FirstTouchFaultsRecurOnlyWhenTheWorkloadsFootprintDoesNotFit) {
-  struct Managed final : Policy {
-    std::string name() const override { return "managed"; }
-    Plan plan(const Workload& w, const Vitality&, const Machine&) const override {
-      return make_empty_plan(w, "empty", "managed");
-    }
-    bool first_touch_faults() const override { return true; }
-  };
   Builder b;
   const TensorId x = b.tensor(4096 * 100, false), y = b.tensor(4096 * 50, false),
                  z = b.tensor(4096 * 100, false);
@@ -127,7 +114,7 @@ TEST(SimSimulator, FirstTouchFaultsRecurOnlyWhenTheWorkloadsFootprintDoesNotFit)
   b.kernel(1'000, {x}, {y});  // 1 batch
   b.kernel(1'000, {y}, {z});  // 2 batches; x is dead: peak 150 pages, footprint 250
   const Workload w = b.done();
-  const Managed managed;
+  const test::ManagedPolicy managed;
   SimOptions o;
   o.check_every_event = true;
   const auto run = [&](std::uint64_t device_pages) {
