@@ -131,15 +131,18 @@ TEST(Policies, DeepUmPrefetchesExactlyTheTensorsOfKernelKPlusDegree) {
   EXPECT_TRUE(actions(p, 6, true).empty());
   // before kernel 7: kernel 1 of the next iteration: w0 (x0 is not born yet).
   EXPECT_EQ(actions(p, 7, true), std::vector<Action>{Action::prefetch(n.w0)});
-  // The victim is the least recently used tensor outside the window of kernels k, k+1.
+  // Room for a prefetch: the least recently used tensor outside the window of kernels k, k+1.
   const std::vector<EvictionCandidate> c = {{n.x0, 1, 5}, {n.x2, 1, 7}, {n.w0, 1, 9}};
   // kernels 0, 1 use x0 and w0: x2 goes although x0 is older
-  EXPECT_EQ(deepum.choose_victim({0, 1, c}), std::optional<std::size_t>(1));
+  EXPECT_EQ(deepum.choose_victim({0, 1, c, true}), std::optional<std::size_t>(1));
   // kernels 5, 6 use x2 (not x0, w0): plain LRU among the rest picks x0
-  EXPECT_EQ(deepum.choose_victim({5, 1, c}), std::optional<std::size_t>(0));
-  // every candidate in the window: fall back to LRU rather than fail
+  EXPECT_EQ(deepum.choose_victim({5, 1, c, true}), std::optional<std::size_t>(0));
+  // every candidate in the window: the prefetch waits (as G10's DeepUM+)
   const std::vector<EvictionCandidate> only_x2 = {{n.x2, 1, 7}};
-  EXPECT_EQ(deepum.choose_victim({5, 1, only_x2}), std::optional<std::size_t>(0));
+  EXPECT_EQ(deepum.choose_victim({5, 1, only_x2, true}), std::nullopt);
+  // Room for what the kernel itself faults on: plain LRU, window or not.
+  EXPECT_EQ(deepum.choose_victim({0, 1, c, false}), std::optional<std::size_t>(0));
+  EXPECT_EQ(deepum.choose_victim({5, 1, only_x2, false}), std::optional<std::size_t>(0));
   EXPECT_EQ(DeepUmPolicy(8).degree(), 8u);
   EXPECT_THROW(DeepUmPolicy(0), InvalidInput);
 }

@@ -548,11 +548,14 @@ void Stream::serve_queue() {
 }
 
 void Stream::make_room() {
-  std::uint64_t need = queued_bytes_;
-  if (waiting_ && !ws_held_) need += item_ws_bytes_;
-  const std::uint64_t have = free_in(dev_) + dev_freeing_;
+  // Room for what the current item waits for (its demand fetches, allocations, workspace), then
+  // for plan prefetches (VictimRequest::for_prefetch).
+  std::uint64_t demand_need = waiting_ && !ws_held_ ? item_ws_bytes_ : 0;
+  for (const TensorId t : queue_)
+    if (ts_[t].queued_demand) demand_need += bytes_of(t);
+  const std::uint64_t need = queued_bytes_ + (waiting_ && !ws_held_ ? item_ws_bytes_ : 0);
+  std::uint64_t have = free_in(dev_) + dev_freeing_;
   if (need <= have) return;
-  std::uint64_t short_by = need - have;
   std::vector<EvictionCandidate> cands;
   for (TensorId t : device_resident_) {
     const TensorState& s = ts_[t];
@@ -562,19 +565,22 @@ void Stream::make_room() {
   std::sort(cands.begin(), cands.end(), [](const EvictionCandidate& a, const EvictionCandidate& b) {
     return a.tensor < b.tensor;
   });
-  while (short_by > 0 && !cands.empty()) {
-    const VictimRequest req{k_, short_by, cands};
-    const std::optional<std::size_t> pick = policy_.choose_victim(req);
-    if (!pick) break;
-    STRATA_EXPECTS(*pick < cands.size(), "choose_victim returned an index out of range");
-    const TensorId t = cands[*pick].tensor;
-    cands.erase(cands.begin() + static_cast<std::ptrdiff_t>(*pick));
-    start_copy(t, victim_destination(t), false, 0);
-    if (steady_) {
-      ++r_.victim_evictions;
-      r_.victim_eviction_bytes += bytes_of(t);
+  for (const bool for_prefetch : {false, true}) {
+    const std::uint64_t target = for_prefetch ? need : demand_need;
+    while (have < target && !cands.empty()) {
+      const VictimRequest req{k_, target - have, cands, for_prefetch};
+      const std::optional<std::size_t> pick = policy_.choose_victim(req);
+      if (!pick) break;
+      STRATA_EXPECTS(*pick < cands.size(), "choose_victim returned an index out of range");
+      const TensorId t = cands[*pick].tensor;
+      cands.erase(cands.begin() + static_cast<std::ptrdiff_t>(*pick));
+      start_copy(t, victim_destination(t), false, 0);
+      if (steady_) {
+        ++r_.victim_evictions;
+        r_.victim_eviction_bytes += bytes_of(t);
+      }
+      have += bytes_of(t);
     }
-    short_by -= std::min(short_by, bytes_of(t));
   }
 }
 

@@ -46,6 +46,9 @@ struct VictimRequest {
   KernelId kernel = 0;                            ///< the kernel about to run
   std::uint64_t bytes_needed = 0;                 ///< bytes still to free
   std::span<const EvictionCandidate> candidates;  ///< resident, not used by `kernel`, not moving
+  /// The room is for plan prefetches, not for what `kernel` itself waits for. A policy may
+  /// decline (nullopt) to evict for a prefetch; the prefetch then waits for room.
+  bool for_prefetch = false;
 };
 
 /// @brief Decides where tensors live. See Note [plan-ahead and reactive policies].

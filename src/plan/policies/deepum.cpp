@@ -48,11 +48,13 @@ Plan DeepUmPolicy::plan(const Workload& w, const Vitality& v, const Machine&) co
 }
 
 std::optional<std::size_t> DeepUmPolicy::choose_victim(const VictimRequest& r) const {
-  if (r.kernel >= window_.size()) return choose_lru_victim(r);
+  // As G10's DeepUM+ (GPUPageTable::selectEvictPTE, EvcPolicy::DEEPUM): a fault evicts the
+  // least recently used page; a prefetch evicts the least recently used outside the window and
+  // waits if there is none.
+  if (!r.for_prefetch || r.kernel >= window_.size()) return choose_lru_victim(r);
   const std::vector<TensorId>& win = window_[r.kernel];
-  const std::optional<std::size_t> best = choose_lru_victim(
+  return choose_lru_victim(
       r, [&win](TensorId t) { return std::binary_search(win.begin(), win.end(), t); });
-  return best ? best : choose_lru_victim(r);
 }
 
 }  // namespace strata

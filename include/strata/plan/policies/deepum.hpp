@@ -1,9 +1,10 @@
 #pragma once
 /// @file deepum.hpp
 /// @brief `deepum`: DeepUM (Jung et al., ASPLOS'23) as G10 evaluated it ("DeepUM+"): UVM demand
-/// paging plus, when kernel k starts, a prefetch of every tensor kernel k + 8 uses, and an LRU
-/// eviction that spares the tensors of the kernels k .. k + 7 (the prefetch window) while any
-/// other candidate remains. See docs/policies.md.
+/// paging plus, when kernel k starts, a prefetch of every tensor kernel k + 8 uses. A fault
+/// evicts by LRU; room for a prefetch is made by an LRU eviction that spares the tensors of the
+/// kernels k .. k + 7 (the prefetch window), and the prefetch waits when only those are left.
+/// See docs/policies.md.
 
 #include <cstdint>
 #include <vector>
