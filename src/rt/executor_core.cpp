@@ -534,12 +534,19 @@ void ExecutionCore::serve_queue() {
 }
 
 void ExecutionCore::make_room() {
-  std::uint64_t need = queued_bytes_;
-  if (waiting_ && !ws_held_) need += item_ws_bytes_;
+  // Room for what the current item waits for (and a free block large enough), then for plan
+  // prefetches (VictimRequest::for_prefetch), as the simulator asks.
+  const std::uint64_t ws = waiting_ && !ws_held_ ? item_ws_bytes_ : 0;
+  std::uint64_t demand_need = ws;
+  for (const TensorId t : queue_)
+    if (ts_[t].queued_demand) demand_need += bytes_of(t);
+  const std::uint64_t need = queued_bytes_ + ws;
   const std::uint64_t have = free_in(kDev) + dev_freeing_;
   if (need <= have && (frag_need_bytes_ == 0 || dev_freeing_ > 0)) return;
   // Short of budget, or of a free block large enough (fragmentation) with nothing being freed.
-  std::uint64_t short_by = std::max(need > have ? need - have : 0, frag_need_bytes_);
+  const std::uint64_t short_by = std::max(need > have ? need - have : 0, frag_need_bytes_);
+  const std::uint64_t demand_short_by =
+      std::max(demand_need > have ? demand_need - have : 0, frag_need_bytes_);
   std::vector<EvictionCandidate> cands;
   for (TensorId t : device_resident_) {
     const TensorState& s = ts_[t];
@@ -549,19 +556,23 @@ void ExecutionCore::make_room() {
   std::sort(cands.begin(), cands.end(), [](const EvictionCandidate& a, const EvictionCandidate& b) {
     return a.tensor < b.tensor;
   });
-  while (short_by > 0 && !cands.empty()) {
-    const VictimRequest req{k_, short_by, cands};
-    const std::optional<std::size_t> pick = policy_->choose_victim(req);
-    if (!pick) break;
-    STRATA_EXPECTS(*pick < cands.size(), "choose_victim returned an index out of range");
-    const TensorId t = cands[*pick].tensor;
-    cands.erase(cands.begin() + static_cast<std::ptrdiff_t>(*pick));
-    start_copy(t, victim_destination(t), false);
-    if (steady_) {
-      ++r_.victim_evictions;
-      r_.victim_eviction_bytes += bytes_of(t);
+  std::uint64_t freed = 0;
+  for (const bool for_prefetch : {false, true}) {
+    const std::uint64_t target = for_prefetch ? short_by : demand_short_by;
+    while (freed < target && !cands.empty()) {
+      const VictimRequest req{k_, target - freed, cands, for_prefetch};
+      const std::optional<std::size_t> pick = policy_->choose_victim(req);
+      if (!pick) break;
+      STRATA_EXPECTS(*pick < cands.size(), "choose_victim returned an index out of range");
+      const TensorId t = cands[*pick].tensor;
+      cands.erase(cands.begin() + static_cast<std::ptrdiff_t>(*pick));
+      start_copy(t, victim_destination(t), false);
+      if (steady_) {
+        ++r_.victim_evictions;
+        r_.victim_eviction_bytes += bytes_of(t);
+      }
+      freed += bytes_of(t);
     }
-    short_by -= std::min(short_by, bytes_of(t));
   }
 }
 
