@@ -164,6 +164,10 @@ int main(int argc, char** argv) try {
       throw InvalidInput("unknown flag " + flag + " (see the usage at the top of granularity.cpp)");
   }
   if (argc % 2 == 0) throw InvalidInput(fmt::format("flag {} has no value", argv[argc - 1]));
+  for (const std::string& mib : pieces_mib)
+    if (mib.empty() || mib.find_first_not_of("0123456789") != std::string::npos || mib.size() > 9)
+      throw InvalidInput("--pieces-mib: '" + mib +
+                         "' is not a whole number of MiB (0 = whole tensors), e.g. 0,64,8");
   const Machine m =
       load_machine("g10-a100", {std::filesystem::path(STRATA_SOURCE_DIR) / "configs" / "machines"});
 
@@ -184,9 +188,6 @@ int main(int argc, char** argv) try {
     const Vitality base_v = analyze_vitality(base);
     std::map<std::string, std::string> rows;
     for (const std::string& mib : pieces_mib) {
-      if (mib.empty() || mib.find_first_not_of("0123456789") != std::string::npos || mib.size() > 9)
-        throw InvalidInput("--pieces-mib: '" + mib +
-                           "' is not a whole number of MiB (0 = whole tensors), e.g. 0,64,8");
       const std::uint64_t piece = std::stoull(mib) << 20;
       const Pieces pieces = piece > 0 ? cut(base, piece) : Pieces{base, {}};
       const Vitality v = piece > 0 ? analyze_vitality(pieces.w) : base_v;
