@@ -26,10 +26,10 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "list_arg.hpp"
 #include "strata/analysis/vitality.hpp"
 #include "strata/bound/lower_bound.hpp"
 #include "strata/core/error.hpp"
@@ -43,14 +43,7 @@
 namespace {
 
 using namespace strata;
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
+using bench::split_list;
 
 /// The trace at `factor` times its batch (see the top of this file).
 Workload at_batch_factor(const Workload& w, double factor) {
@@ -92,9 +85,9 @@ int main(int argc, char** argv) try {
     if (flag == "--g10")
       g10 = value;
     else if (flag == "--factors")
-      factors = split(value);
+      factors = split_list(value);
     else if (flag == "--workloads")
-      workloads = split(value);
+      workloads = split_list(value);
     else if (flag == "--save")
       save = value;
     else if (flag == "--jobs")

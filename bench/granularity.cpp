@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "list_arg.hpp"
 #include "strata/analysis/vitality.hpp"
 #include "strata/core/error.hpp"
 #include "strata/io/g10_trace.hpp"
@@ -36,14 +37,7 @@
 namespace {
 
 using namespace strata;
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
+using bench::split_list;
 
 /// `w` with every tensor cut into pieces of at most `piece_bytes`; `pieces[t]` lists the
 /// pieces of tensor t of `w`, in order.

@@ -37,6 +37,26 @@ std::optional<std::size_t> choose_lru_victim(const VictimRequest& r) {
   return choose_lru_victim(r, nullptr);
 }
 
+std::vector<TensorId> choose_victims(const Policy& policy, KernelId kernel,
+                                     std::vector<EvictionCandidate> candidates,
+                                     std::uint64_t demand_short_by, std::uint64_t short_by) {
+  std::vector<TensorId> victims;
+  std::uint64_t freed = 0;
+  for (const bool for_prefetch : {false, true}) {
+    const std::uint64_t target = for_prefetch ? short_by : demand_short_by;
+    while (freed < target && !candidates.empty()) {
+      const std::optional<std::size_t> pick =
+          policy.choose_victim({kernel, target - freed, candidates, for_prefetch});
+      if (!pick) break;
+      STRATA_EXPECTS(*pick < candidates.size(), "choose_victim returned an index out of range");
+      victims.push_back(candidates[*pick].tensor);
+      freed += candidates[*pick].bytes;
+      candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(*pick));
+    }
+  }
+  return victims;
+}
+
 std::optional<std::size_t> Policy::choose_victim(const VictimRequest& r) const {
   return choose_lru_victim(r);
 }

@@ -556,22 +556,12 @@ void ExecutionCore::make_room() {
   std::sort(cands.begin(), cands.end(), [](const EvictionCandidate& a, const EvictionCandidate& b) {
     return a.tensor < b.tensor;
   });
-  std::uint64_t freed = 0;
-  for (const bool for_prefetch : {false, true}) {
-    const std::uint64_t target = for_prefetch ? short_by : demand_short_by;
-    while (freed < target && !cands.empty()) {
-      const VictimRequest req{k_, target - freed, cands, for_prefetch};
-      const std::optional<std::size_t> pick = policy_->choose_victim(req);
-      if (!pick) break;
-      STRATA_EXPECTS(*pick < cands.size(), "choose_victim returned an index out of range");
-      const TensorId t = cands[*pick].tensor;
-      cands.erase(cands.begin() + static_cast<std::ptrdiff_t>(*pick));
-      start_copy(t, victim_destination(t), false);
-      if (steady_) {
-        ++r_.victim_evictions;
-        r_.victim_eviction_bytes += bytes_of(t);
-      }
-      freed += bytes_of(t);
+  for (const TensorId t :
+       choose_victims(*policy_, k_, std::move(cands), demand_short_by, short_by)) {
+    start_copy(t, victim_destination(t), false);
+    if (steady_) {
+      ++r_.victim_evictions;
+      r_.victim_eviction_bytes += bytes_of(t);
     }
   }
 }

@@ -171,6 +171,12 @@ class Stream {
   void start_direct(const DirectOperand& d);
   void try_start();
   void settle_overlapped_stalls(TimeNs end_ns);
+  /// The report's stall reason for what blocked (not Block::none).
+  TimeNs& stall_for(Block b) {
+    return b == Block::prefetch ? r_.stall.waiting_for_prefetch_ns
+           : b == Block::fault  ? r_.stall.demand_fetch_ns
+                                : r_.stall.eviction_backpressure_ns;
+  }
   void finish_item();
   void finish_recompute();
   void end_kernel();
@@ -554,7 +560,7 @@ void Stream::make_room() {
   for (const TensorId t : queue_)
     if (ts_[t].queued_demand) demand_need += bytes_of(t);
   const std::uint64_t need = queued_bytes_ + (waiting_ && !ws_held_ ? item_ws_bytes_ : 0);
-  std::uint64_t have = free_in(dev_) + dev_freeing_;
+  const std::uint64_t have = free_in(dev_) + dev_freeing_;
   if (need <= have) return;
   std::vector<EvictionCandidate> cands;
   for (TensorId t : device_resident_) {
@@ -565,21 +571,13 @@ void Stream::make_room() {
   std::sort(cands.begin(), cands.end(), [](const EvictionCandidate& a, const EvictionCandidate& b) {
     return a.tensor < b.tensor;
   });
-  for (const bool for_prefetch : {false, true}) {
-    const std::uint64_t target = for_prefetch ? need : demand_need;
-    while (have < target && !cands.empty()) {
-      const VictimRequest req{k_, target - have, cands, for_prefetch};
-      const std::optional<std::size_t> pick = policy_.choose_victim(req);
-      if (!pick) break;
-      STRATA_EXPECTS(*pick < cands.size(), "choose_victim returned an index out of range");
-      const TensorId t = cands[*pick].tensor;
-      cands.erase(cands.begin() + static_cast<std::ptrdiff_t>(*pick));
-      start_copy(t, victim_destination(t), false, 0);
-      if (steady_) {
-        ++r_.victim_evictions;
-        r_.victim_eviction_bytes += bytes_of(t);
-      }
-      have += bytes_of(t);
+  const std::uint64_t demand_short_by = demand_need > have ? demand_need - have : 0;
+  for (const TensorId t :
+       choose_victims(policy_, k_, std::move(cands), demand_short_by, need - have)) {
+    start_copy(t, victim_destination(t), false, 0);
+    if (steady_) {
+      ++r_.victim_evictions;
+      r_.victim_eviction_bytes += bytes_of(t);
     }
   }
 }
@@ -745,10 +743,10 @@ void Stream::try_start() {
   const TimeNs now = q_.now();
   if (steady_) {
     const TimeNs d = now - wait_since_ns_;
-    if (block_ == Block::prefetch) r_.stall.waiting_for_prefetch_ns += d;
-    if (block_ == Block::fault) r_.stall.demand_fetch_ns += d;
-    if (block_ == Block::space) r_.stall.eviction_backpressure_ns += d;
-    if (block_ != Block::none) item_stall_ns_[static_cast<std::size_t>(block_) - 1] += d;
+    if (block_ != Block::none) {
+      stall_for(block_) += d;
+      item_stall_ns_[static_cast<std::size_t>(block_) - 1] += d;
+    }
   }
   wait_since_ns_ = now;
 
@@ -827,7 +825,7 @@ void Stream::settle_overlapped_stalls(TimeNs end_ns) {
   TimeNs accounted = 0;
   for (const TimeNs d : item_stall_ns_) accounted += d;
   if (stall >= accounted) {
-    r_.stall.demand_fetch_ns += stall - accounted;
+    stall_for(Block::fault) += stall - accounted;
     return;
   }
   const TimeNs excess = accounted - stall;
@@ -845,9 +843,8 @@ void Stream::settle_overlapped_stalls(TimeNs end_ns) {
     share[i] += more;
     taken += more;
   }
-  r_.stall.waiting_for_prefetch_ns -= share[0];
-  r_.stall.demand_fetch_ns -= share[1];
-  r_.stall.eviction_backpressure_ns -= share[2];
+  for (const Block b : {Block::prefetch, Block::fault, Block::space})
+    stall_for(b) -= share[static_cast<std::size_t>(b) - 1];
 }
 
 void Stream::step() {

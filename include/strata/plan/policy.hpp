@@ -95,6 +95,16 @@ std::optional<std::size_t> choose_lru_victim(const VictimRequest& r);
 std::optional<std::size_t> choose_lru_victim(const VictimRequest& r,
                                              const std::function<bool(TensorId)>& spare);
 
+/// @brief The tensors to evict, in order, when the device is `demand_short_by` bytes short of
+/// room for what `kernel` itself waits for and `short_by` (>= demand_short_by) short in all, the
+/// rest being for plan prefetches: `policy.choose_victim` is asked for the kernel's room first,
+/// then with VictimRequest::for_prefetch, each pick leaving the candidates, until the room is
+/// covered, the candidates run out or the policy declines. What the simulator and the runtime
+/// both evict by.
+std::vector<TensorId> choose_victims(const Policy& policy, KernelId kernel,
+                                     std::vector<EvictionCandidate> candidates,
+                                     std::uint64_t demand_short_by, std::uint64_t short_by);
+
 /// @brief Unlimited GPU memory: every tensor on the device all the time, no actions. The
 /// reference every other policy is compared with.
 class IdealPolicy final : public Policy {
