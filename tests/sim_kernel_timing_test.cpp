@@ -12,29 +12,15 @@
 #include "strata/plan/policy.hpp"
 #include "strata/sim/simulator.hpp"
 #include "support/managed_policy.hpp"
+#include "support/tiny_machine.hpp"
 #include "support/workload_builder.hpp"
 
 namespace strata::sim {
 namespace {
 
-constexpr double kGBps = 1e9;
-
-// One GPU and host joined by a 1 GB/s link (1 byte per ns) with 1 us latency; fast tiers.
-Machine one_link_machine() {
-  Machine m;
-  m.name = "one-link";
-  m.tiers = {
-      {"hbm", TierKind::device, 1ULL << 30, 1000 * kGBps, 1000 * kGBps, 0, 0, 1},
-      {"host", TierKind::host, 1ULL << 40, 1000 * kGBps, 1000 * kGBps, 0, 0, 1},
-  };
-  m.gpus = {Gpu{"gpu0", {}, 0, 0, 0}};
-  m.gpus[0].compute.fp32_flops_per_s = 1e13;
-  m.gpus[0].compute.memory_bytes_per_s = 1000 * kGBps;
-  m.links = {{"hbm<->host", 0, 1, 1 * kGBps, 1'000, {}, false}};
-  m.fault = {4096, 50, 0};
-  validate(m);
-  return m;
-}
+// One GPU and host joined by a 1 GB/s link (1 byte per ns) with 1 us latency; 1 GiB of device
+// memory; faults in batches of 50 pages.
+Machine one_link_machine() { return test::tiny_machine(1ULL << 30, 0, 50); }
 
 /// A policy that is the LRU default with demand_paged_kernels() as given.
 struct Paged final : Policy {
