@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
 
 #include "strata/analysis/vitality.hpp"
 #include "strata/core/error.hpp"
@@ -132,19 +135,51 @@ TEST(Policies, DeepUmPrefetchesExactlyTheTensorsOfKernelKPlusDegree) {
   // before kernel 7: kernel 1 of the next iteration: w0 (x0 is not born yet).
   EXPECT_EQ(actions(p, 7, true), std::vector<Action>{Action::prefetch(n.w0)});
   // Room for a prefetch: the least recently used tensor outside the window of kernels k, k+1.
-  const std::vector<EvictionCandidate> c = {{n.x0, 1, 5}, {n.x2, 1, 7}, {n.w0, 1, 9}};
+  // DeepUM+ runs on Unified Memory: recency is arrival (here in the same order as last use).
+  EXPECT_EQ(deepum.recency(), Recency::arrival);
+  const std::vector<EvictionCandidate> c = {{n.x0, 1, 5, 5}, {n.x2, 1, 7, 7}, {n.w0, 1, 9, 9}};
   // kernels 0, 1 use x0 and w0: x2 goes although x0 is older
   EXPECT_EQ(deepum.choose_victim({0, 1, c, true}), std::optional<std::size_t>(1));
   // kernels 5, 6 use x2 (not x0, w0): plain LRU among the rest picks x0
   EXPECT_EQ(deepum.choose_victim({5, 1, c, true}), std::optional<std::size_t>(0));
   // every candidate in the window: the prefetch waits (as G10's DeepUM+)
-  const std::vector<EvictionCandidate> only_x2 = {{n.x2, 1, 7}};
+  const std::vector<EvictionCandidate> only_x2 = {{n.x2, 1, 7, 7}};
   EXPECT_EQ(deepum.choose_victim({5, 1, only_x2, true}), std::nullopt);
   // Room for what the kernel itself faults on: plain LRU, window or not.
   EXPECT_EQ(deepum.choose_victim({0, 1, c, false}), std::optional<std::size_t>(0));
   EXPECT_EQ(deepum.choose_victim({5, 1, only_x2, false}), std::optional<std::size_t>(0));
   EXPECT_EQ(DeepUmPolicy(8).degree(), 8u);
   EXPECT_THROW(DeepUmPolicy(0), InvalidInput);
+}
+
+// Note [recency under Unified Memory]: the policies on Unified Memory evict the tensor that
+// arrived on the device longest ago, the others the one a kernel used longest ago; ties by id.
+TEST(Policies, UnifiedMemoryEvictsByArrivalTheOthersByLastUse) {
+  // t3 arrived first but was used last; t1 was used first but arrived last.
+  const std::vector<EvictionCandidate> c = {
+      {1, 8, 10, 40}, {2, 8, 20, 20}, {3, 8, 30, 5}, {4, 8, 30, 5}};
+  const VictimRequest r{0, 8, c, false};
+  for (const std::string spec : {"uvm", "deepum", "g10"}) {
+    const std::unique_ptr<Policy> p = make_policy(spec);
+    EXPECT_EQ(p->recency(), Recency::arrival) << spec;
+    EXPECT_EQ(p->choose_victim(r), std::optional<std::size_t>(2)) << spec;  // t3, not t4
+  }
+  for (const std::string spec : {"ideal", "vdnn-all", "sentinel", "flashneuron"}) {
+    const std::unique_ptr<Policy> p = make_policy(spec);
+    EXPECT_EQ(p->recency(), Recency::last_access) << spec;
+    EXPECT_EQ(p->choose_victim(r), std::optional<std::size_t>(0)) << spec;  // t1
+  }
+  EXPECT_EQ(choose_lru_victim(r, Recency::arrival), std::optional<std::size_t>(2));
+  EXPECT_EQ(choose_lru_victim(r, Recency::last_access), std::optional<std::size_t>(0));
+}
+
+// Note [dead tensors]: Base UVM keeps them (written back when evicted), DeepUM+ drops them when
+// it evicts them, every other policy frees them at their last use.
+TEST(Policies, WhatBecomesOfDeadTensors) {
+  EXPECT_EQ(make_policy("uvm")->dead_tensors(), DeadTensors::kept);
+  EXPECT_EQ(make_policy("deepum")->dead_tensors(), DeadTensors::dropped_on_evict);
+  for (const std::string spec : {"ideal", "g10", "vdnn-all", "sentinel", "flashneuron", "strata"})
+    EXPECT_EQ(make_policy(spec)->dead_tensors(), DeadTensors::freed) << spec;
 }
 
 TEST(Policies, FlashNeuronOffloadsForwardActivationsToSsdOnlyWhenTheyDoNotFit) {

@@ -18,63 +18,70 @@ namespace strata {
 namespace {
 
 struct Published {
-  double uvm, flashneuron, deepum;
+  double uvm, flashneuron, deepum, g10;
 };
 
+// Under G10's fault model as G10's simulator executes it (SimOptions::fault_cost = g10; Note
+// [G10's executed fault model]), the baselines within 0.10 of G10's published columns and G10's
+// own plan replayed within 0.05 of G10's, except on BERT-512 (-0.062, docs/fidelity.md), held
+// to 0.07 there so that a change that widens the gap is still caught.
 TEST(PolicyFidelity, G10BaselinesAgainstPublishedFractions) {
   STRATA_REQUIRE_G10();
   const std::map<std::string, Published> published = {
-      {"BERT-256", {0.371, 0.713, 0.795}},         {"BERT-512", {0.122, 0.223, 0.622}},
-      {"VIT-512", {0.334, 1.000, 0.833}},          {"VIT-1024", {0.218, 0.620, 0.565}},
-      {"Inceptionv3-1024", {0.311, 0.735, 0.921}}, {"ResNet152-768", {0.378, 0.880, 0.976}},
-      {"SENet154-512", {0.351, 0.906, 0.978}}};
-  // Where strata is known to miss G10's column by more than 0.10 (docs/fidelity.md): uvm is
-  // 0.12-0.19 slower than G10's Base UVM on the transformers (neither the fault cost, nor
-  // keeping dead tensors, nor page granularity closes it), and deepum 0.14 faster on VIT-1024
-  // (its k+8 prefetch allocates fresh tensors without a fault). uvm is held to 0.20 and deepum
-  // to 0.15 there, so that a change that widens the gap is still caught.
-  const std::set<std::string> uvm_known_gap = {"BERT-256", "VIT-512", "VIT-1024"};
-  const std::set<std::string> deepum_known_gap = {"VIT-1024"};
+      {"BERT-256", {0.371, 0.713, 0.795, 0.997}},
+      {"BERT-512", {0.122, 0.223, 0.622, 0.670}},
+      {"VIT-512", {0.334, 1.000, 0.833, 1.000}},
+      {"VIT-1024", {0.218, 0.620, 0.565, 0.737}},
+      {"Inceptionv3-1024", {0.311, 0.735, 0.921, 0.994}},
+      {"ResNet152-768", {0.378, 0.880, 0.976, 0.998}},
+      {"SENet154-512", {0.351, 0.906, 0.978, 1.000}}};
+  const std::set<std::string> g10_plan_known_gap = {"BERT-512"};
   const Machine m = load_machine("g10-a100", {test::source_dir() / "configs" / "machines"});
-  std::printf("%-18s %14s %14s %14s\n", "workload", "uvm (G10)", "flashneuron", "deepum");
+  sim::SimOptions o;
+  o.fault_cost = sim::FaultCost::g10;
+  std::printf("%-18s %14s %14s %14s %14s\n", "workload", "uvm (G10)", "flashneuron", "deepum",
+              "g10-plan");
   for (const auto& folder : test::g10_folders()) {
     const std::string name = folder.filename().string();
     const auto pub = published.find(name);
     if (pub == published.end()) continue;
     const Workload w = load_g10_folder(folder);
     const Vitality v = analyze_vitality(w);
-    auto run = [&](const char* spec) {
-      const sim::Report r = sim::run_policy(w, v, m, *make_policy(spec));
+    auto run = [&](const std::string& spec) {
+      const sim::Report r = sim::run_policy(w, v, m, *make_policy(spec), o);
       EXPECT_TRUE(r.feasible) << spec << " on " << name << ": " << r.infeasible_reason;
       return r.fraction_of_ideal;
     };
-    const double uvm = run("uvm"), fn = run("flashneuron"), dum = run("deepum");
-    std::printf("%-18s %6.3f (%.3f) %6.3f (%.3f) %6.3f (%.3f)\n", name.c_str(), uvm,
-                pub->second.uvm, fn, pub->second.flashneuron, dum, pub->second.deepum);
+    const double uvm = run("uvm"), fn = run("flashneuron"), dum = run("deepum"),
+                 plan = run("g10-plan:" + folder.string());
+    std::printf("%-18s %6.3f (%.3f) %6.3f (%.3f) %6.3f (%.3f) %6.3f (%.3f)\n", name.c_str(), uvm,
+                pub->second.uvm, fn, pub->second.flashneuron, dum, pub->second.deepum, plan,
+                pub->second.g10);
     EXPECT_LE(std::abs(fn - pub->second.flashneuron), 0.10) << "flashneuron on " << name;
-    EXPECT_LE(std::abs(dum - pub->second.deepum), deepum_known_gap.count(name) ? 0.15 : 0.10)
-        << "deepum on " << name;
-    EXPECT_LE(std::abs(uvm - pub->second.uvm), uvm_known_gap.count(name) ? 0.20 : 0.10)
-        << "uvm on " << name;
+    EXPECT_LE(std::abs(dum - pub->second.deepum), 0.10) << "deepum on " << name;
+    EXPECT_LE(std::abs(uvm - pub->second.uvm), 0.10) << "uvm on " << name;
+    EXPECT_LE(std::abs(plan - pub->second.g10), g10_plan_known_gap.count(name) ? 0.07 : 0.05)
+        << "g10-plan on " << name;
   }
 }
 
-// The same baselines and G10's planner under G10's per-kernel fault model (SimOptions::
-// fault_cost = measured; docs/fault_model.md, "Measured fault model"): the table in
-// docs/fidelity.md, held to 0.005. Not the default: it moves the table away from G10 overall.
+// The same baselines and G10's planner under G10's per-kernel fault model as designed, with the
+// measured times (SimOptions::fault_cost = measured; docs/fault_model.md, "Measured fault
+// model"): the table in docs/fidelity.md, held to 0.005. Not what G10 published with: its code
+// truncates the times (Note [G10's executed fault model]).
 TEST(PolicyFidelity, MeasuredFaultCostOnG10Workloads) {
   STRATA_REQUIRE_G10();
   struct Row {
     double uvm, flashneuron, deepum, g10, g10_plan;
   };
   const std::map<std::string, Row> documented = {
-      {"BERT-256", {0.154, 0.733, 0.861, 1.000, 1.000}},
-      {"BERT-512", {0.111, 0.236, 0.567, 0.529, 0.526}},
-      {"VIT-512", {0.116, 1.000, 0.902, 1.000, 1.000}},
-      {"VIT-1024", {0.077, 0.586, 0.697, 0.988, 0.723}},
-      {"Inceptionv3-1024", {0.380, 0.786, 0.853, 0.984, 0.944}},
-      {"ResNet152-768", {0.446, 0.699, 0.955, 1.000, 0.982}},
-      {"SENet154-512", {0.420, 0.886, 0.959, 1.000, 0.980}}};
+      {"BERT-256", {0.128, 0.733, 0.723, 1.000, 1.000}},
+      {"BERT-512", {0.080, 0.236, 0.548, 0.530, 0.517}},
+      {"VIT-512", {0.104, 1.000, 0.728, 1.000, 1.000}},
+      {"VIT-1024", {0.061, 0.586, 0.489, 0.988, 0.723}},
+      {"Inceptionv3-1024", {0.243, 0.786, 0.827, 0.984, 0.944}},
+      {"ResNet152-768", {0.279, 0.699, 0.944, 1.000, 0.982}},
+      {"SENet154-512", {0.257, 0.886, 0.929, 1.000, 0.987}}};
   const Machine m = load_machine("g10-a100", {test::source_dir() / "configs" / "machines"});
   sim::SimOptions o;
   o.fault_cost = sim::FaultCost::measured;

@@ -134,6 +134,34 @@ TEST(MeasuredFaultModel, BadInputsAreClearErrors) {
                Unsupported);
 }
 
+// Note [G10's executed fault model]: the same model with every time truncated to whole seconds.
+TEST(G10ExecutedFaultModel, KernelsUnderASecondPayTheFaultedBytesAtTheLinkRates) {
+  const FaultModel f = g10_fault();
+  const Kernel k = measured_kernel();  // 1 ms, 3 ms, 7 ms: all truncate to 0
+  EXPECT_EQ(g10_executed_fault_ns(f, k, faults(0, 0, 0, 0), kG10Rates), 0);
+  // 150 pages (614'400 B) at 15.754 B/ns, where the measured model charges 6 ms.
+  EXPECT_EQ(g10_executed_fault_ns(f, k, faults(100, 0, 50, 0), kG10Rates), 39'000);
+  EXPECT_EQ(measured_fault_ns(f, k, faults(100, 0, 50, 0), kG10Rates), 6'000'000);
+  // 40 input pages from SSD at 3.2 B/ns (51'200 ns) overlap 60 from host at 15.754 - 3.2 B/ns.
+  EXPECT_EQ(g10_executed_fault_ns(f, k, faults(100, 40, 0, 0), kG10Rates), 51'200);
+  // First touches count as host faults: 50 output pages, 204'800 B at 15.754 B/ns.
+  EXPECT_EQ(g10_executed_fault_ns(f, k, faults(0, 0, 50, 0), kG10Rates), 13'000);
+}
+
+TEST(G10ExecutedFaultModel, LongerKernelsMoveInWholeSeconds) {
+  const FaultModel f = g10_fault();
+  Kernel k = measured_kernel(2'600'000'000, 3'200'000'000);
+  k.duration_ns = 1'500'000'000;
+  // t11 = 1 s, t10 = 2 s, t00 = 3 s: all inputs cost 1 s, all outputs 1 s, as the bandwidths
+  // s / 1 s (well under the PCIe rate) imply; the measured model charges 0.6 s and 1.1 s.
+  EXPECT_EQ(g10_executed_fault_ns(f, k, faults(100, 0, 50, 0), kG10Rates), 2'000'000'000);
+  EXPECT_EQ(g10_executed_fault_ns(f, k, faults(50, 0, 0, 0), kG10Rates), 500'000'000);
+  EXPECT_EQ(measured_fault_ns(f, k, faults(100, 0, 50, 0), kG10Rates), 1'700'000'000);
+  Kernel plain = measured_kernel();
+  plain.pf_times.reset();
+  EXPECT_THROW(g10_executed_fault_ns(f, plain, faults(1, 0, 0, 0), kG10Rates), InvalidInput);
+}
+
 // ---- the simulator ----
 
 constexpr double kGBps = 1e9;
@@ -218,6 +246,19 @@ TEST(MeasuredFaultModel, SimulatorChargesSsdFaultsAtTheLatencyScaledBandwidth) {
   ASSERT_TRUE(r.feasible) << r.infeasible_reason;
   EXPECT_EQ(r.iteration_ns, 5'777'778 + 1'000'000);
   EXPECT_EQ(r.links[1].to_faster_bytes, 100u * 4096);
+}
+
+TEST(G10ExecutedFaultModel, SimulatorChargesTheFaultedBytesAtThePcieRate) {
+  // Times under a second: the 100 faulted pages cost 409'600 B at 1 B/ns, the same as the copy
+  // itself, which also pays the link's 1 us latency; the kernel starts when the bytes are there.
+  const Workload w = one_kernel(3'000'000, 7'000'000);
+  const IdealPolicy explicit_alloc;
+  const Report r = run(w, explicit_alloc, FaultCost::g10);
+  ASSERT_TRUE(r.feasible) << r.infeasible_reason;
+  EXPECT_EQ(r.iteration_ns, 1'000 + 409'600 + 1'000'000);
+  // Managed memory: y's 50 first-touched pages add 204'800 ns of fault time (no bytes move).
+  const Managed managed;
+  EXPECT_EQ(run(w, managed, FaultCost::g10).iteration_ns, 409'600 + 204'800 + 1'000'000);
 }
 
 TEST(MeasuredFaultModel, SimulatorWaitsForTheBytesWhenTheyTakeLonger) {

@@ -15,8 +15,11 @@
 
 namespace strata {
 
-std::optional<std::size_t> choose_lru_victim(const VictimRequest& r,
+std::optional<std::size_t> choose_lru_victim(const VictimRequest& r, Recency recency,
                                              const std::function<bool(TensorId)>& spare) {
+  const auto time_of = [recency](const EvictionCandidate& c) {
+    return recency == Recency::arrival ? c.arrived_ns : c.last_access_ns;
+  };
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < r.candidates.size(); ++i) {
     const EvictionCandidate& c = r.candidates[i];
@@ -26,15 +29,13 @@ std::optional<std::size_t> choose_lru_victim(const VictimRequest& r,
       continue;
     }
     const EvictionCandidate& b = r.candidates[*best];
-    if (c.last_access_ns < b.last_access_ns ||
-        (c.last_access_ns == b.last_access_ns && c.tensor < b.tensor))
-      best = i;
+    if (time_of(c) < time_of(b) || (time_of(c) == time_of(b) && c.tensor < b.tensor)) best = i;
   }
   return best;
 }
 
-std::optional<std::size_t> choose_lru_victim(const VictimRequest& r) {
-  return choose_lru_victim(r, nullptr);
+std::optional<std::size_t> choose_lru_victim(const VictimRequest& r, Recency recency) {
+  return choose_lru_victim(r, recency, nullptr);
 }
 
 std::vector<TensorId> choose_victims(const Policy& policy, KernelId kernel,
@@ -58,7 +59,7 @@ std::vector<TensorId> choose_victims(const Policy& policy, KernelId kernel,
 }
 
 std::optional<std::size_t> Policy::choose_victim(const VictimRequest& r) const {
-  return choose_lru_victim(r);
+  return choose_lru_victim(r, recency());
 }
 
 std::vector<Plan> Policy::plans(const Workload& w, const Vitality& v, const Machine& m, GpuId,

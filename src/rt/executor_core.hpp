@@ -55,8 +55,9 @@ class ExecutionCore {
   struct TensorState {
     Residency res{0};
     std::int64_t last_access_ns = 0;
-    std::byte* dev = nullptr;   // arena block while it holds arena memory
-    std::byte* host = nullptr;  // pinned block while it holds host memory
+    std::int64_t arrived_ns = 0;  ///< when it last arrived in the arena (Recency::arrival)
+    std::byte* dev = nullptr;     // arena block while it holds arena memory
+    std::byte* host = nullptr;    // pinned block while it holds host memory
     CopyHandle copy;
     std::int64_t copy_start_ns = 0;
     bool copy_is_fault = false;

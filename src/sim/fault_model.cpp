@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string_view>
 
 #include "strata/core/error.hpp"
 
@@ -48,13 +49,13 @@ double fraction(std::uint64_t part, std::uint64_t whole) {
   return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
 }
 
-}  // namespace
+/// The kernel's three times, in ns (Note [measured fault model]).
+struct KernelTimes {
+  double t11 = 0, t10 = 0, t00 = 0;
+};
 
-std::int64_t measured_fault_ns(const FaultModel& f, const Kernel& k, const KernelFaults& faults,
-                               const FaultLinkRates& rates) {
-  if (!k.pf_times)
-    throw InvalidInput(fmt::format(
-        "measured fault model: kernel {} ({}) has no measured page-fault times", k.id, k.name));
+std::int64_t performance_model_ns(const FaultModel& f, const Kernel& k, KernelTimes t,
+                                  const KernelFaults& faults, const FaultLinkRates& rates) {
   if (faults.input_faulted_pages > faults.input_pages ||
       faults.output_faulted_pages > faults.output_pages ||
       faults.input_ssd_pages > faults.input_faulted_pages ||
@@ -71,10 +72,10 @@ std::int64_t measured_fault_ns(const FaultModel& f, const Kernel& k, const Kerne
   if (ssd_faults && !(rates.ssd_bytes_per_s > 0))
     throw InvalidInput("measured fault model: SSD pages faulted but the SSD rate is not positive");
 
-  // The kernel's measured times, clamped as G10 loads them.
-  const double t11 = static_cast<double>(k.duration_ns);
-  const double t10 = std::max(static_cast<double>(k.pf_times->input_pf_ns), t11);
-  const double t00 = std::max(static_cast<double>(k.pf_times->pf_ns), t10);
+  // Clamped as G10 loads them (t10 >= t11, t00 >= t10).
+  const double t11 = t.t11;
+  const double t10 = std::max(t.t10, t11);
+  const double t00 = std::max(t.t00, t10);
   const double cost_in_ns = t00 - t10;
   const double cost_out_ns = t10 - t11;
   const double page = static_cast<double>(f.page_bytes);
@@ -117,6 +118,39 @@ std::int64_t measured_fault_ns(const FaultModel& f, const Kernel& k, const Kerne
                                              : time_ns(r_in * (1 - q_in) * s_in, bw_in) +
                                                    time_ns(r_out * (1 - q_out) * s_out, bw_out);
   return static_cast<std::int64_t>(std::llround(std::max(ssd_ns, host_ns)));
+}
+
+const PageFaultTimes& pf_times_of(const Kernel& k, std::string_view model) {
+  if (!k.pf_times)
+    throw InvalidInput(fmt::format(
+        "{} fault model: kernel {} ({}) has no measured page-fault times", model, k.id, k.name));
+  return *k.pf_times;
+}
+
+/// Whole seconds of `ns`, in ns: G10's integer division of cycles by the clock in Hz.
+double whole_seconds_ns(std::int64_t ns) {
+  constexpr std::int64_t kSecondNs = 1'000'000'000;
+  return static_cast<double>(ns / kSecondNs * kSecondNs);
+}
+
+}  // namespace
+
+std::int64_t measured_fault_ns(const FaultModel& f, const Kernel& k, const KernelFaults& faults,
+                               const FaultLinkRates& rates) {
+  const PageFaultTimes& pf = pf_times_of(k, "measured");
+  return performance_model_ns(f, k,
+                              {static_cast<double>(k.duration_ns),
+                               static_cast<double>(pf.input_pf_ns), static_cast<double>(pf.pf_ns)},
+                              faults, rates);
+}
+
+std::int64_t g10_executed_fault_ns(const FaultModel& f, const Kernel& k, const KernelFaults& faults,
+                                   const FaultLinkRates& rates) {
+  const PageFaultTimes& pf = pf_times_of(k, "g10");
+  return performance_model_ns(f, k,
+                              {whole_seconds_ns(k.duration_ns), whole_seconds_ns(pf.input_pf_ns),
+                               whole_seconds_ns(pf.pf_ns)},
+                              faults, rates);
 }
 
 }  // namespace strata::sim

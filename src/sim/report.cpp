@@ -41,6 +41,9 @@ std::string report_to_text(const Report& r) {
                        format_count(r.first_touch_faults), format_bytes(r.first_touch_bytes));
   out += fmt::format("victim evictions  {} ({})\n", format_count(r.victim_evictions),
                      format_bytes(r.victim_eviction_bytes));
+  if (r.dead_drops > 0)
+    out += fmt::format("dead victims      {} ({}) dropped without a copy\n",
+                       format_count(r.dead_drops), format_bytes(r.dead_drop_bytes));
   out += fmt::format("ignored hints     {}\n", format_count(r.plan_actions_ignored));
   if (r.recomputes > 0)
     out += fmt::format("recomputes        {} ({})\n", format_count(r.recomputes),
@@ -129,6 +132,8 @@ std::string report_to_json(const Report& r) {
   doc["first_touch_bytes"] = r.first_touch_bytes;
   doc["victim_evictions"] = r.victim_evictions;
   doc["victim_eviction_bytes"] = r.victim_eviction_bytes;
+  doc["dead_drops"] = r.dead_drops;
+  doc["dead_drop_bytes"] = r.dead_drop_bytes;
   doc["plan_actions_ignored"] = r.plan_actions_ignored;
   doc["recomputes"] = r.recomputes;
   doc["direct_access_bytes"] = r.direct_access_bytes;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -29,6 +30,9 @@ constexpr std::uint32_t kEngineTick = 1;
 constexpr std::uint32_t kKernelEnd = 2;  ///< Event::index = the stream
 /// first-touch faults (or a measured kernel's faults) handled; Event::index = the stream
 constexpr std::uint32_t kTouchDone = 3;
+/// device room came free without a transfer ending (a swap started, a dead victim dropped, a
+/// swap vacated enough for a tensor to populate): serve the device queue again
+constexpr std::uint32_t kWake = 4;
 constexpr std::uint32_t kNoIndex = 0xffffffffu;
 
 /// Unique tensors of a kernel, in first-appearance order.
@@ -119,12 +123,15 @@ class Stream {
   struct TensorState {
     Residency res{0};
     std::int64_t last_access_ns = 0;
+    std::int64_t arrived_ns = 0;  ///< when it last arrived on the device (Recency::arrival)
     TransferId xfer;
     bool xfer_is_fault = false;
     bool queued = false;  ///< waiting for device space
     bool queued_demand = false;
     bool reset_on_finish = false;  ///< non-persistent, released while copying across iterations
-    std::uint64_t pin = 0;         ///< == pin_epoch_ while the current kernel uses it
+    /// evicting as a swap (Note [swap under Unified Memory]): its device room is already free
+    bool room_released = false;
+    std::uint64_t pin = 0;              ///< == pin_epoch_ while the current kernel uses it
     std::uint32_t dev_slot = kNoIndex;  ///< index in device_resident_
   };
 
@@ -142,17 +149,37 @@ class Stream {
     used_[tier] -= bytes;
   }
   std::uint64_t free_in(TierId tier) const { return m_.tiers[tier].capacity_bytes - used_[tier]; }
+  /// Device room for populating a tensor or a workspace in place (no transfer): of the room
+  /// swaps in flight have given back, only what their bytes have vacated so far (Note [swap
+  /// under Unified Memory]).
+  std::uint64_t free_to_populate() const {
+    const std::uint64_t free = free_in(dev_);
+    const std::uint64_t unsent = unsent_swap_bytes();
+    return free > unsent ? free - unsent : 0;
+  }
+  std::uint64_t unsent_swap_bytes() const;
+  void wake_when_populatable(std::uint64_t bytes);
+  /// Device room for tensor t: a fetch may take swapped room, an allocation may not.
+  std::uint64_t room_for(TensorId t) const {
+    return ts_[t].res.kind() == Kind::absent ? free_to_populate() : free_in(dev_);
+  }
   std::uint64_t bytes_of(TensorId t) const { return w_.tensors[t].bytes; }
   void set_device_resident(TensorId t, bool on);
   void transition_to(TensorId t, const ResidencyState& s);
   std::string where() const;
 
   LinkId link_to_device(TierId other) const;
-  void start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns);
+  void start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns, bool swap = false);
   void on_copy_done(const Completion& c, const XferInfo& info);
   bool try_cancel_eviction(TensorId t);
   void release_tensor(TensorId t);
   TierId victim_destination(TensorId t);
+  /// Whether t is live at the current kernel: persistent, or between its first and last use in
+  /// the iteration (G10's Tensor::is_alive).
+  bool live(TensorId t) const {
+    return w_.tensors[t].persistent ||
+           (v_.tensors[t].first_use <= k_ && k_ <= v_.tensors[t].last_use);
+  }
   void sync_engine() { sh_.sync_engine(); }
 
   // ---- device space ----
@@ -200,6 +227,9 @@ class Stream {
   /// faults after the first iteration (everything the workload allocates does not fit on the
   /// device at once)
   bool touches_every_iteration_ = false;
+  /// Note [swap under Unified Memory]: victims give their device room back as they start
+  const bool swap_victims_;
+  const DeadTensors dead_;  ///< Note [dead tensors] in plan/policy.hpp
   bool first_touches() const {
     return policy_.first_touch_faults() && (iter_ == 0 || touches_every_iteration_);
   }
@@ -208,6 +238,10 @@ class Stream {
   TierId dev_ = 0;
   std::optional<TierId> host_, ssd_;
   std::uint64_t dev_freeing_ = 0;  ///< device bytes of evictions in flight
+  /// swaps in flight (Note [swap under Unified Memory]): their room is free for fetches, whose
+  /// bytes arrive as the victims' leave; a tensor populated in place gets it as it is vacated
+  std::vector<TensorId> swaps_;
+  TimeNs next_wake_ns_ = kNeverNs;  ///< a kWake this stream has pending
   std::vector<TensorState> ts_;
   std::vector<TensorId> device_resident_;  ///< resident(dev), not moving
   std::vector<std::vector<TensorId>> kernel_tensors_;
@@ -276,6 +310,8 @@ Stream::Stream(const Workload& w, const Vitality& v, const Machine& m, const Pla
       index_(index),
       overlap_arrival_(o.kernel_timing == KernelTiming::g10 ||
                        (o.kernel_timing == KernelTiming::policy && policy.demand_paged_kernels())),
+      swap_victims_(policy.demand_paged_kernels()),
+      dead_(policy.dead_tensors()),
       gpu_(o.gpu + index) {
   dev_ = m_.gpus[gpu_].memory;
   host_ = m_.host_tier();
@@ -354,7 +390,7 @@ LinkId Stream::link_to_device(TierId other) const {
   return *l;
 }
 
-void Stream::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns) {
+void Stream::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns, bool swap) {
   TensorState& s = ts_[t];
   const TierId from = s.res.state().from;
   const LinkId link = link_to_device(from == dev_ ? to : from);
@@ -363,7 +399,13 @@ void Stream::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_
   const std::uint64_t bytes = bytes_of(t);
   hold(to, bytes);
   transition_to(t, ResidencyState::moving(from, to));
-  if (from == dev_) dev_freeing_ += bytes;
+  if (from == dev_ && swap) {
+    unhold(dev_, bytes);
+    swaps_.push_back(t);
+    s.room_released = true;
+  } else if (from == dev_) {
+    dev_freeing_ += bytes;
+  }
   const TimeNs now = q_.now();
   s.xfer = engine_.start(route, bytes, now);
   s.xfer_is_fault = fault;
@@ -393,8 +435,13 @@ void Stream::on_copy_done(const Completion& c, const XferInfo& info) {
   STRATA_EXPECTS(s.xfer == c.id, "completion of a transfer the tensor no longer owns");
   const ResidencyState st = s.res.state();
   const std::uint64_t bytes = bytes_of(t);
-  unhold(st.from, bytes);
-  if (st.from == dev_) dev_freeing_ -= bytes;
+  if (s.room_released) {
+    s.room_released = false;
+    swaps_.erase(std::find(swaps_.begin(), swaps_.end(), t));
+  } else {
+    unhold(st.from, bytes);
+    if (st.from == dev_) dev_freeing_ -= bytes;
+  }
   s.xfer = {};
   if (st.kind == Kind::releasing) {
     unhold(st.to, bytes);
@@ -405,7 +452,7 @@ void Stream::on_copy_done(const Completion& c, const XferInfo& info) {
     }
   } else {
     transition_to(t, ResidencyState::resident(st.to));
-    if (st.to == dev_) s.last_access_ns = c.finish_ns;
+    if (st.to == dev_) s.last_access_ns = s.arrived_ns = c.finish_ns;
   }
   if (o_.record_timeline && steady_) {
     const std::string what =
@@ -425,14 +472,72 @@ bool Stream::try_cancel_eviction(TensorId t) {
   TensorState& s = ts_[t];
   const ResidencyState st = s.res.state();
   if (st.kind != Kind::moving || st.from != dev_) return false;
+  // A swap's room may have been taken already; then the tensor comes back once it is out.
+  if (s.room_released && free_in(dev_) < bytes_of(t)) return false;
   if (!engine_.cancel(s.xfer, q_.now())) return false;  // finishing now: advance() reports it
   sync_engine();
   unhold(st.to, bytes_of(t));
-  dev_freeing_ -= bytes_of(t);
+  if (s.room_released) {
+    hold(dev_, bytes_of(t));
+    s.room_released = false;
+    swaps_.erase(std::find(swaps_.begin(), swaps_.end(), t));
+  } else {
+    dev_freeing_ -= bytes_of(t);
+  }
   s.xfer = {};
   s.res.cancel_move();
   set_device_resident(t, true);
   return true;
+}
+
+std::uint64_t Stream::unsent_swap_bytes() const {
+  // Rates are constant between engine events: extrapolate from the engine's time to now.
+  const double since_s = static_cast<double>(q_.now() - engine_.now()) / 1e9;
+  double unsent = 0;
+  for (const TensorId t : swaps_) {
+    const TransferInfo x = engine_.info(ts_[t].xfer);
+    unsent += std::max(0.0, x.remaining_bytes - x.bytes_per_s * since_s);
+  }
+  return static_cast<std::uint64_t>(std::ceil(unsent));
+}
+
+void Stream::wake_when_populatable(std::uint64_t bytes) {
+  // Note [swap under Unified Memory]: a tensor waiting to be populated in room that swaps are
+  // still vacating gets it when enough of their bytes have left; wake the stream then (a new
+  // estimate is made if rates change before).
+  const std::uint64_t free = free_in(dev_);
+  if (bytes > free || swaps_.empty()) return;  // needs victims, or nothing to wait for
+  const std::uint64_t have = free_to_populate();
+  if (bytes <= have) return;
+  const double deficit = static_cast<double>(bytes - have);
+  const double since_s = static_cast<double>(q_.now() - engine_.now()) / 1e9;
+  // (ns until it has sent all it has left, bytes left, bytes per ns) of each flowing swap
+  std::vector<std::array<double, 3>> flows;
+  for (const TensorId t : swaps_) {
+    const TransferInfo x = engine_.info(ts_[t].xfer);
+    const double rem = std::max(0.0, x.remaining_bytes - x.bytes_per_s * since_s);
+    if (rem <= 0 || x.bytes_per_s <= 0) continue;  // done, or not flowing yet (an engine event)
+    flows.push_back({rem / (x.bytes_per_s / 1e9), rem, x.bytes_per_s / 1e9});
+  }
+  std::sort(flows.begin(), flows.end());
+  // The bytes sent grow piecewise linearly: at the sum of the rates until the first flow ends,
+  // then without it, and so on.
+  double rate = 0, sent_by_done = 0;
+  for (const auto& f : flows) rate += f[2];
+  double wait_ns = -1;
+  for (const auto& [end_ns, rem, r] : flows) {
+    if (sent_by_done + rate * end_ns >= deficit) {
+      wait_ns = (deficit - sent_by_done) / rate;
+      break;
+    }
+    sent_by_done += rem;
+    rate -= r;
+  }
+  if (wait_ns < 0) return;  // the flowing swaps do not vacate enough; their ends wake us
+  const TimeNs at = q_.now() + std::max<TimeNs>(1, static_cast<TimeNs>(std::ceil(wait_ns - 1e-6)));
+  if (next_wake_ns_ != kNeverNs && next_wake_ns_ >= q_.now() && next_wake_ns_ <= at) return;
+  next_wake_ns_ = at;
+  q_.schedule(at, Event{kWake, index_, k_});
 }
 
 void Stream::dequeue(TensorId t) {
@@ -491,7 +596,7 @@ void Stream::grant(TensorId t) {
   if (st.kind == Kind::absent) {
     hold(dev_, bytes_of(t));
     transition_to(t, ResidencyState::resident(dev_));
-    s.last_access_ns = q_.now();
+    s.last_access_ns = s.arrived_ns = q_.now();
     if (s.queued_demand && first_touches()) {
       // A measured kernel's first touches are in its measured fault time instead.
       if (!item_measured_) {
@@ -527,16 +632,19 @@ void Stream::serve_queue() {
   if (waiting_) {
     for (std::size_t i = 0; i < queue_.size();) {
       const TensorId t = queue_[i];
-      if (ts_[t].queued_demand && bytes_of(t) <= free_in(dev_)) {
+      if (ts_[t].queued_demand && bytes_of(t) <= room_for(t)) {
         queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
         grant(t);
       } else {
+        if (ts_[t].queued_demand) wake_when_populatable(bytes_of(t));
         ++i;
       }
     }
-    if (!ws_held_ && item_ws_bytes_ <= free_in(dev_)) {
+    if (!ws_held_ && item_ws_bytes_ <= free_to_populate()) {
       hold(dev_, item_ws_bytes_);
       ws_held_ = true;
+    } else if (!ws_held_) {
+      wake_when_populatable(item_ws_bytes_);
     }
   }
   // Then plan prefetches, first in first out; one that does not fit blocks the rest.
@@ -547,7 +655,10 @@ void Stream::serve_queue() {
       ++i;
       continue;
     }
-    if (bytes_of(t) > free_in(dev_)) break;
+    if (bytes_of(t) > room_for(t)) {
+      wake_when_populatable(bytes_of(t));
+      break;
+    }
     queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
     grant(t);
   }
@@ -566,7 +677,7 @@ void Stream::make_room() {
   for (TensorId t : device_resident_) {
     const TensorState& s = ts_[t];
     if (s.pin == pin_epoch_ || s.queued) continue;
-    cands.push_back({t, bytes_of(t), s.last_access_ns});
+    cands.push_back({t, bytes_of(t), s.last_access_ns, s.arrived_ns});
   }
   std::sort(cands.begin(), cands.end(), [](const EvictionCandidate& a, const EvictionCandidate& b) {
     return a.tensor < b.tensor;
@@ -574,7 +685,21 @@ void Stream::make_room() {
   const std::uint64_t demand_short_by = demand_need > have ? demand_need - have : 0;
   for (const TensorId t :
        choose_victims(policy_, k_, std::move(cands), demand_short_by, need - have)) {
-    start_copy(t, victim_destination(t), false, 0);
+    if (dead_ == DeadTensors::dropped_on_evict && !live(t)) {
+      // Note [dead tensors]: dropped without a copy; its next use populates it again.
+      unhold(dev_, bytes_of(t));
+      transition_to(t, ResidencyState::released());
+      transition_to(t, ResidencyState::absent());
+      q_.schedule(q_.now(), Event{kWake, index_, k_});
+      if (steady_) {
+        ++r_.dead_drops;
+        r_.dead_drop_bytes += bytes_of(t);
+      }
+      continue;
+    }
+    start_copy(t, victim_destination(t), false, 0, swap_victims_);
+    // A swap's room is free now: serve the queue again without waiting for its bytes.
+    if (swap_victims_) q_.schedule(q_.now(), Event{kWake, index_, k_});
     if (steady_) {
       ++r_.victim_evictions;
       r_.victim_eviction_bytes += bytes_of(t);
@@ -660,7 +785,7 @@ void Stream::start_item() {
     item_ws_bytes_ = w_.kernels[k_].workspace_bytes;
     item_duration_ns_ = w_.kernels[k_].duration_ns;
   }
-  item_measured_ = o_.fault_cost == FaultCost::measured && !item_recompute_ &&
+  item_measured_ = o_.fault_cost != FaultCost::batches && !item_recompute_ &&
                    w_.kernels[k_].pf_times.has_value();
   measured_charged_ = false;
   ++pin_epoch_;
@@ -697,7 +822,9 @@ void Stream::charge_measured_faults() {
   // Each distinct tensor once; one that is both read and written counts as an input, as in G10.
   for (TensorId t : kernel_tensors_[k_])
     count(t, std::find(kernel.inputs.begin(), kernel.inputs.end(), t) != kernel.inputs.end());
-  const TimeNs fault_ns = measured_fault_ns(m_.fault, kernel, f, fault_rates_);
+  const TimeNs fault_ns = o_.fault_cost == FaultCost::g10
+                              ? g10_executed_fault_ns(m_.fault, kernel, f, fault_rates_)
+                              : measured_fault_ns(m_.fault, kernel, f, fault_rates_);
   if (fault_ns <= 0) return;
   if (overlap_arrival_) {  // Note [kernel timing]: owed, not waited for
     item_handling_ns_ += fault_ns;
@@ -893,7 +1020,8 @@ void Stream::end_kernel() {
   }
   ++pin_epoch_;  // nothing is pinned between kernels
   for (const Action& a : plan_.kernels[k_].after) issue(a);
-  for (TensorId t : dies_after_[k_]) release_tensor(t);
+  if (dead_ == DeadTensors::freed)
+    for (TensorId t : dies_after_[k_]) release_tensor(t);
   if (k_ + 1 < w_.kernels.size()) {
     begin_kernel(k_ + 1);
     return;
@@ -914,7 +1042,10 @@ void Stream::begin_iteration() {
     if (w_.tensors[t].persistent) continue;
     TensorState& s = ts_[t];
     const Kind kind = s.res.kind();
-    STRATA_EXPECTS(kind == Kind::released || kind == Kind::releasing || kind == Kind::absent,
+    // Note [dead tensors]: a policy that keeps them finds them where the last iteration left
+    // them (its first use faults them back, or populates them if they were dropped).
+    STRATA_EXPECTS(dead_ != DeadTensors::freed || kind == Kind::released ||
+                       kind == Kind::releasing || kind == Kind::absent,
                    "a non-persistent tensor outlived its iteration");
     if (kind == Kind::released) transition_to(t, ResidencyState::absent());
     if (kind == Kind::releasing) s.reset_on_finish = true;
@@ -939,7 +1070,7 @@ void Stream::sum_holdings(std::vector<std::uint64_t>& sum) const {
     const ResidencyState& st = ts_[t].res.state();
     if (st.kind == Kind::resident) sum[st.from] += bytes_of(t);
     if (st.kind == Kind::moving || st.kind == Kind::releasing) {
-      sum[st.from] += bytes_of(t);
+      if (!ts_[t].room_released) sum[st.from] += bytes_of(t);
       sum[st.to] += bytes_of(t);
     }
   }
@@ -1005,6 +1136,8 @@ void Simulation::merge(Report& r) {
     r.first_touch_bytes += s.first_touch_bytes;
     r.victim_evictions += s.victim_evictions;
     r.victim_eviction_bytes += s.victim_eviction_bytes;
+    r.dead_drops += s.dead_drops;
+    r.dead_drop_bytes += s.dead_drop_bytes;
     r.plan_actions_ignored += s.plan_actions_ignored;
     r.recomputes += s.recomputes;
     r.direct_access_bytes += s.direct_access_bytes;
@@ -1066,7 +1199,7 @@ Report Simulation::run() {
         streams_[e->event.index]->on_kernel_event();
       } else if (e->event.kind == kTouchDone) {
         streams_[e->event.index]->on_touch_done();
-      }
+      }  // kWake: nothing to record; the steps below serve the queue
       for (auto& s : streams_) s->step();
       if (o_.check_every_event) check_capacities(true);
     }

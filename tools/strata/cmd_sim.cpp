@@ -46,10 +46,12 @@ void add_sim(CLI::App& app, const Paths& paths) {
       ->check(CLI::Range(1u, 1024u));
   cmd->add_option("--fault-cost", args->fault_cost,
                   "what a fault costs: batches (batches x the machine's batch latency, then the "
-                  "transfer) or measured (kernels with measured page-fault times, i.e. G10 "
-                  "traces, pay G10's per-kernel model; docs/fault_model.md)")
+                  "transfer), measured (kernels with measured page-fault times, i.e. G10 "
+                  "traces, pay G10's per-kernel model) or g10 (that model as G10's simulator "
+                  "executes it: times truncated to whole seconds, so the faulted bytes at the "
+                  "link rates; docs/fault_model.md)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"batches", "measured"}));
+      ->check(CLI::IsMember({"batches", "measured", "g10"}));
   cmd->add_option("--kernel-timing", args->kernel_timing,
                   "when a kernel whose data arrives late runs: policy (g10 for the policies on "
                   "Unified Memory: uvm, deepum, g10, g10-plan; strata for the others), strata (it "
@@ -78,8 +80,9 @@ void add_sim(CLI::App& app, const Paths& paths) {
     options.gpu = args->gpu;
     options.gpu_count = args->gpus;
     options.record_timeline = !args->timeline.empty();
-    options.fault_cost =
-        args->fault_cost == "measured" ? sim::FaultCost::measured : sim::FaultCost::batches;
+    options.fault_cost = args->fault_cost == "measured" ? sim::FaultCost::measured
+                         : args->fault_cost == "g10"    ? sim::FaultCost::g10
+                                                        : sim::FaultCost::batches;
     options.kernel_timing = args->kernel_timing == "strata" ? sim::KernelTiming::strata
                             : args->kernel_timing == "g10"  ? sim::KernelTiming::g10
                                                             : sim::KernelTiming::policy;

@@ -39,6 +39,32 @@ struct EvictionCandidate {
   TensorId tensor = 0;
   std::uint64_t bytes = 0;
   std::int64_t last_access_ns = 0;  ///< when a kernel last used it (or it arrived), sim time
+  std::int64_t arrived_ns = 0;      ///< when it last arrived on the device (fetched or allocated)
+};
+
+/// @brief Which time makes a candidate recently used. Note [recency under Unified Memory]: the
+/// UVM driver sees no accesses, only the pages it migrates or populates, so its LRU list is
+/// ordered by when each page last arrived on the GPU (G10's simulator likewise refreshes a page
+/// only when it is allocated on the GPU: GPUPageTable::allocPTE). A runtime that launches the
+/// kernels itself knows every use.
+enum class Recency : std::uint8_t {
+  last_access,  ///< a kernel's use refreshes it (LRU)
+  arrival,      ///< only arriving on the device refreshes it (the UVM driver's LRU)
+};
+
+/// @brief What becomes of a non-persistent tensor after its last use in an iteration.
+/// Note [dead tensors]: a runtime that knows lifetimes frees it there. CUDA Unified Memory
+/// without hints does not know it is dead: its pages stay allocated at the same addresses
+/// across iterations, are evicted and written back like live ones when room is needed, and the
+/// tensor's first use in the next iteration faults them back (G10's Base UVM: no
+/// pre-deallocation hints, evictions to host, GPUPageTable::selectEvictPTE with
+/// EvcPolicy::LRU). DeepUM+ keeps them too but its eviction knows liveness: a victim that is
+/// not live (before its first use or after its last in the current iteration) is dropped
+/// without a copy (EvcPolicy::DEEPUM) and populated again at its next first touch.
+enum class DeadTensors : std::uint8_t {
+  freed,             ///< released at its last use (the default)
+  kept,              ///< stays allocated; evicted with a copy like any other tensor
+  dropped_on_evict,  ///< stays allocated until chosen as a victim, then dropped without a copy
 };
 
 /// @brief What the executor needs room for, and what it may evict.
@@ -66,8 +92,16 @@ class Policy {
   virtual std::vector<Plan> plans(const Workload& w, const Vitality& v, const Machine& m,
                                   GpuId first_gpu, std::uint32_t gpu_count) const;
   /// @brief Index into `r.candidates` of the tensor to evict next, or nullopt if there is none.
-  /// Default: least recently used (smallest last_access_ns, then smallest tensor id).
+  /// Default: least recently used by recency() (smallest time, then smallest tensor id).
   virtual std::optional<std::size_t> choose_victim(const VictimRequest& r) const;
+  /// @brief The recency the default choose_victim orders by: Recency::arrival for the policies
+  /// on Unified Memory (demand_paged_kernels()), else Recency::last_access. Note [recency under
+  /// Unified Memory].
+  Recency recency() const {
+    return demand_paged_kernels() ? Recency::arrival : Recency::last_access;
+  }
+  /// @brief What becomes of a tensor after its last use (Note [dead tensors]). Default: freed.
+  virtual DeadTensors dead_tensors() const { return DeadTensors::freed; }
   /// @brief Whether GPU memory is managed (CUDA Unified Memory / HMM): a tensor the running
   /// kernel touches before anything allocated it is populated page by page on the device, each
   /// batch of faults costing the machine's fault-handling latency (sim/fault_model.hpp), as
@@ -79,20 +113,24 @@ class Policy {
   /// @brief Whether kernels run on demand-paged memory (CUDA Unified Memory / HMM, with or
   /// without hints): a kernel is launched when its turn comes and computes on the pages that are
   /// there while the others arrive, so it ends at max(first try + fault handling + duration,
-  /// arrival of its last tensor), as G10's simulator times it (sim::KernelTiming::g10). A policy
-  /// whose runtime copies explicitly and launches a kernel once its inputs are in place returns
-  /// false, the default.
+  /// arrival of its last tensor), as G10's simulator times it (sim::KernelTiming::g10). The
+  /// driver swaps page by page, so a victim's room is reused while its bytes are still on their
+  /// way out (Note [swap under Unified Memory] in sim/simulator.hpp), and it orders victims by
+  /// Recency::arrival. A policy whose runtime copies explicitly and launches a kernel once its
+  /// inputs are in place returns false, the default.
   virtual bool demand_paged_kernels() const { return false; }
   /// @brief Whether the policy is the unlimited-memory reference: sim::run_policy then gives
   /// every GPU unbounded memory, so the result is the ideal time whatever the workload's size.
   virtual bool unlimited_device_memory() const { return false; }
 };
 
-/// @brief The LRU choice behind Policy::choose_victim, for policies that extend it.
-std::optional<std::size_t> choose_lru_victim(const VictimRequest& r);
+/// @brief The LRU choice behind Policy::choose_victim, for policies that extend it: the
+/// candidate with the smallest time by `recency`, then the smallest tensor id.
+std::optional<std::size_t> choose_lru_victim(const VictimRequest& r,
+                                             Recency recency = Recency::last_access);
 /// @brief LRU among the candidates `spare` does not reject (spare(tensor) == true keeps it);
 /// nullopt if every candidate is spared.
-std::optional<std::size_t> choose_lru_victim(const VictimRequest& r,
+std::optional<std::size_t> choose_lru_victim(const VictimRequest& r, Recency recency,
                                              const std::function<bool(TensorId)>& spare);
 
 /// @brief The tensors to evict, in order, when the device is `demand_short_by` bytes short of

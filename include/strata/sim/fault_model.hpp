@@ -60,6 +60,16 @@ std::int64_t predicted_fault_ns(const FaultModel& f, std::uint64_t bytes, double
 /// starts the kernel no earlier than the fault time after it first tried, and moves the faulted
 /// bytes over the links meanwhile with no per-batch latency (docs/fault_model.md).
 
+/// Note [G10's executed fault model]: G10's simulator passes the three times to its model as
+/// `cycles / GPU_frequency_Hz * 1000` (KernelBeginEvent::getPageFaultTime), where both operands
+/// are integers (`long` cycles, `unsigned long` Hz): the division truncates every time to whole
+/// seconds before it becomes milliseconds. For a kernel whose times are all under a second
+/// (nearly every kernel of the seven shared workloads) t00 = t10 = t11 = 0, both measured costs
+/// are 0, and the model reduces to the faulted bytes at the PCIe rate (less the SSD fault rate
+/// in use) and at the SSD rate: no per-fault latency at all. For longer kernels the times move in
+/// whole seconds. That is the model behind G10's published numbers; FaultCost::g10 reproduces it
+/// (g10_executed_fault_ns) next to the model as designed (measured_fault_ns, FaultCost::measured).
+
 /// @brief What one kernel faulted, in pages (Note [measured fault model]). A tensor that is
 /// both an input and an output counts as an input only, as in G10.
 struct KernelFaults {
@@ -83,5 +93,10 @@ struct FaultLinkRates {
 /// rate while SSD pages are faulted).
 std::int64_t measured_fault_ns(const FaultModel& f, const Kernel& k, const KernelFaults& faults,
                                const FaultLinkRates& rates);
+
+/// @brief The same model with the kernel's times truncated to whole seconds, as G10's simulator
+/// executes it (Note [G10's executed fault model]). Same errors as measured_fault_ns.
+std::int64_t g10_executed_fault_ns(const FaultModel& f, const Kernel& k, const KernelFaults& faults,
+                                   const FaultLinkRates& rates);
 
 }  // namespace strata::sim

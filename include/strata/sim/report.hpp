@@ -117,6 +117,10 @@ struct Report {
   std::uint64_t first_touch_bytes = 0;
   std::uint64_t victim_evictions = 0;  ///< steady state: evictions chosen by choose_victim
   std::uint64_t victim_eviction_bytes = 0;
+  /// steady state: victims that were dead and dropped without a copy
+  /// (DeadTensors::dropped_on_evict)
+  std::uint64_t dead_drops = 0;
+  std::uint64_t dead_drop_bytes = 0;
   std::uint64_t plan_actions_ignored =
       0;                          ///< steady state: hints that did not apply (G10 semantics)
   std::uint64_t recomputes = 0;   ///< steady state: tensors recomputed (plan recompute actions)

@@ -50,8 +50,24 @@
 ///   SSD tiers (capacity included), links' buses and tiers' read/write sides are shared through
 ///   one transfer engine. Gradient all-reduce between GPUs is not modelled. See Note [report of
 ///   a data-parallel run] for what the report says.
+/// - Dead tensors (Note [dead tensors] in plan/policy.hpp): freed at their last use, or, for a
+///   policy that keeps them (uvm, deepum), left where they are across iterations: evicted with
+///   a copy like any other, or dropped when chosen as a victim while not live.
 /// Deterministic: no hash-map iteration, no wall clock; ties go by tensor id and issue order,
 /// and GPUs are stepped in index order after every event.
+///
+/// Note [swap under Unified Memory]: the UVM driver makes room page by page: in one batch it
+/// evicts a page and maps the incoming one in its frame, the evicted bytes crossing the link
+/// toward host while the incoming ones cross toward the device (G10's BatcherEvent:
+/// processAlloc evicts through selectEvictPTE and frees the frame at once, "PCIe transfer
+/// instant"). Waiting for a whole victim tensor to be written out before any of its room is
+/// reused would serialise the two directions. So under a policy on Unified Memory
+/// (Policy::demand_paged_kernels) a victim eviction gives its device room back when it starts;
+/// its bytes still flow to host or SSD at the link's rate and are accounted there, and the
+/// device tier counts the frames mapped, which never exceed its capacity. Cancelling such an
+/// eviction (the tensor is needed again) takes its room back if it is still free; otherwise the
+/// tensor returns once it is out. A plan's own evictions (G10's pre-evictions, processed at the
+/// link's rate) free their room when they complete, as under every other policy.
 
 #include <cstdint>
 #include <span>
@@ -74,6 +90,10 @@ enum class FaultCost : std::uint8_t {
   /// per-kernel performance model (Note [measured fault model] in sim/fault_model.hpp); other
   /// kernels and recomputes pay `batches`
   measured,
+  /// as `measured`, with the kernel's times truncated to whole seconds as G10's simulator
+  /// executes its model (Note [G10's executed fault model] in sim/fault_model.hpp): for kernels
+  /// under a second, the faulted bytes at the link rates and no per-fault latency
+  g10,
 };
 
 /// @brief When a kernel whose data arrives late runs. Note [kernel timing]:

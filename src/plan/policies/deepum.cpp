@@ -51,10 +51,10 @@ std::optional<std::size_t> DeepUmPolicy::choose_victim(const VictimRequest& r) c
   // As G10's DeepUM+ (GPUPageTable::selectEvictPTE, EvcPolicy::DEEPUM): a fault evicts the
   // least recently used page; a prefetch evicts the least recently used outside the window and
   // waits if there is none.
-  if (!r.for_prefetch || r.kernel >= window_.size()) return choose_lru_victim(r);
+  if (!r.for_prefetch || r.kernel >= window_.size()) return choose_lru_victim(r, recency());
   const std::vector<TensorId>& win = window_[r.kernel];
   return choose_lru_victim(
-      r, [&win](TensorId t) { return std::binary_search(win.begin(), win.end(), t); });
+      r, recency(), [&win](TensorId t) { return std::binary_search(win.begin(), win.end(), t); });
 }
 
 }  // namespace strata

@@ -4,7 +4,9 @@
 /// paging plus, when kernel k starts, a prefetch of every tensor kernel k + 8 uses. A fault
 /// evicts by LRU; room for a prefetch is made by an LRU eviction that spares the tensors of the
 /// kernels k .. k + 7 (the prefetch window), and the prefetch waits when only those are left.
-/// See docs/policies.md.
+/// DeepUM+ has prefetch hints only: a dead tensor stays allocated until it is chosen as a
+/// victim, and is then dropped without a copy (DeadTensors::dropped_on_evict). See
+/// docs/policies.md.
 
 #include <cstdint>
 #include <vector>
@@ -29,6 +31,7 @@ class DeepUmPolicy final : public Policy {
   /// Managed memory, as uvm: a new tensor its prefetch has not allocated faults at first touch.
   bool first_touch_faults() const override { return true; }
   bool demand_paged_kernels() const override { return true; }
+  DeadTensors dead_tensors() const override { return DeadTensors::dropped_on_evict; }
 
   std::uint32_t degree() const { return degree_; }
 
