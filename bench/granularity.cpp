@@ -12,9 +12,11 @@
 //
 // Usage: granularity [--g10 DIR] [--pieces-mib 0,64,8] [--workloads A,B,...]
 //                    [--policies uvm,deepum,g10-plan] [--kernel-timing policy|strata|g10]
+//                    [--fault-cost g10|batches|measured]
 //   (0 = whole tensors; g10-plan replays ../shared/g10/<workload>/g10_plan.txt; uvm and deepum
 //   run on the pieces, other policies plan the whole tensors and each action applies to every
-//   piece; --kernel-timing as `strata sim --kernel-timing`, default policy)
+//   piece; --kernel-timing and --fault-cost as on `strata sim`, default policy and g10, as in
+//   bench/fidelity.sh)
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -137,6 +139,7 @@ int main(int argc, char** argv) try {
                                         "SENet154-512"};
   std::vector<std::string> policies = {"uvm", "deepum", "g10-plan"};
   sim::SimOptions options;
+  options.fault_cost = sim::FaultCost::g10;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -154,6 +157,12 @@ int main(int argc, char** argv) try {
                               : value == "policy"
                                   ? sim::KernelTiming::policy
                                   : throw InvalidInput("--kernel-timing: policy, strata or g10");
+    else if (flag == "--fault-cost")
+      options.fault_cost = value == "g10"       ? sim::FaultCost::g10
+                           : value == "batches" ? sim::FaultCost::batches
+                           : value == "measured"
+                               ? sim::FaultCost::measured
+                               : throw InvalidInput("--fault-cost: g10, batches or measured");
     else
       throw InvalidInput("unknown flag " + flag + " (see the usage at the top of granularity.cpp)");
   }

@@ -2,6 +2,7 @@
 // g10-a100 preset. Prints the table in docs/policies.md.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -21,10 +22,20 @@ struct Published {
   double uvm, flashneuron, deepum, g10;
 };
 
+/// G10's reading of a run: it publishes the faster of the two iterations it simulates
+/// (gatherKernelInfo.py: select_idx), so ideal / min(iteration 1, iteration 2).
+double g10_reading(const sim::Report& r) {
+  EXPECT_GE(r.iteration_times_ns.size(), 2u);
+  if (r.iteration_times_ns.size() < 2) return 0;
+  return static_cast<double>(r.ideal_ns) /
+         static_cast<double>(std::min(r.iteration_times_ns[0], r.iteration_times_ns[1]));
+}
+
 // Under G10's fault model as G10's simulator executes it (SimOptions::fault_cost = g10; Note
-// [G10's executed fault model]), the baselines within 0.10 of G10's published columns and G10's
-// own plan replayed within 0.05 of G10's, except on BERT-512 (-0.062, docs/fidelity.md), held
-// to 0.07 there so that a change that widens the gap is still caught.
+// [G10's executed fault model]) and read as G10 reads its runs, the baselines within 0.10 of
+// G10's published columns and G10's own plan replayed within 0.05 of G10's, except on BERT-512
+// (-0.062, docs/fidelity.md), held to 0.07 there so that a change that widens the gap is still
+// caught. Also: uvm within 0.02 everywhere (it is 0.000-0.017 off; a regression shows).
 TEST(PolicyFidelity, G10BaselinesAgainstPublishedFractions) {
   STRATA_REQUIRE_G10();
   const std::map<std::string, Published> published = {
@@ -50,7 +61,7 @@ TEST(PolicyFidelity, G10BaselinesAgainstPublishedFractions) {
     auto run = [&](const std::string& spec) {
       const sim::Report r = sim::run_policy(w, v, m, *make_policy(spec), o);
       EXPECT_TRUE(r.feasible) << spec << " on " << name << ": " << r.infeasible_reason;
-      return r.fraction_of_ideal;
+      return g10_reading(r);
     };
     const double uvm = run("uvm"), fn = run("flashneuron"), dum = run("deepum"),
                  plan = run("g10-plan:" + folder.string());
@@ -59,7 +70,7 @@ TEST(PolicyFidelity, G10BaselinesAgainstPublishedFractions) {
                 pub->second.g10);
     EXPECT_LE(std::abs(fn - pub->second.flashneuron), 0.10) << "flashneuron on " << name;
     EXPECT_LE(std::abs(dum - pub->second.deepum), 0.10) << "deepum on " << name;
-    EXPECT_LE(std::abs(uvm - pub->second.uvm), 0.10) << "uvm on " << name;
+    EXPECT_LE(std::abs(uvm - pub->second.uvm), 0.02) << "uvm on " << name;
     EXPECT_LE(std::abs(plan - pub->second.g10), g10_plan_known_gap.count(name) ? 0.07 : 0.05)
         << "g10-plan on " << name;
   }
