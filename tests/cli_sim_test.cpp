@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/paths.hpp"
 #include "support/run.hpp"
 
 namespace strata {
@@ -55,6 +56,31 @@ TEST(CliSim, UvmOnAWorkloadThatFitsRunsAtIdealInTheSteadyState) {
   const auto& times = j.at("gpus").at(0).at("iteration_times_ns");
   EXPECT_GT(times.at(0).get<std::int64_t>(), times.at(2).get<std::int64_t>())
       << "the first iteration's first touches fault";
+}
+
+// --fault-cost reaches the simulator from sim, compare and sweep alike: on a G10 trace, G10's
+// executed model (faulted bytes at the link rates) gives uvm a different iteration than the
+// batch model, and the same one through every command.
+TEST(CliSim, FaultCostIsTheSameOptionOnSimCompareAndSweep) {
+  STRATA_REQUIRE_G10();
+  const std::string w = "g10:VIT-512 --machine g10-a100";
+  const std::int64_t batches = iteration_ns(w + " --policy uvm");
+  const std::int64_t g10 = iteration_ns(w + " --policy uvm --fault-cost g10");
+  EXPECT_NE(batches, g10);
+  const auto c = test::run_cli(
+      "compare " + w + " --policies uvm --fault-cost g10 --no-bound --quiet --json", false);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_EQ(json::parse(c.output).at("results").at(0).at("iteration_ns").get<std::int64_t>(), g10);
+  const auto s =
+      test::run_cli("sweep " + w +
+                        " --over gpu-memory --values 40GiB --policies uvm --fault-cost g10 --quiet "
+                        "--json",
+                    false);
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  EXPECT_EQ(json::parse(s.output).at("results").at(0).at("iteration_ns").get<std::int64_t>(), g10);
+  const auto bad = test::run_cli("compare " + w + " --fault-cost sometimes");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--fault-cost"), std::string::npos) << bad.output;
 }
 
 }  // namespace

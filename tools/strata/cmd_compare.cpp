@@ -26,6 +26,7 @@ void add_compare(CLI::App& app, const Paths& paths) {
     bool no_bound = false;
     bool quiet = false;
     bool progress = false;
+    SimModelArgs model;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -45,6 +46,7 @@ void add_compare(CLI::App& app, const Paths& paths) {
   cmd->add_option("--jobs,-j", args->jobs,
                   "policies simulated at once (default 0: one per hardware thread)")
       ->capture_default_str();
+  add_sim_model_options(*cmd, args->model);
   cmd->add_flag("--no-bound", args->no_bound,
                 "do not compute the lower bound (`strata bound`) shown next to every row");
   cmd->add_flag("--quiet,-q", args->quiet, "no progress on stderr");
@@ -70,6 +72,7 @@ void add_compare(CLI::App& app, const Paths& paths) {
     sim::SimOptions options;
     options.iterations = args->iterations;
     options.gpu_count = args->gpus;
+    apply_sim_model_options(args->model, options);
     ThreadPool pool(std::max<std::size_t>(
         1, std::min<std::size_t>(args->jobs == 0 ? ThreadPool::hardware_threads() : args->jobs,
                                  policies.specs.size())));

@@ -19,8 +19,7 @@ void add_sim(CLI::App& app, const Paths& paths) {
     std::uint32_t gpus = 1;
     bool json = false;
     std::string timeline;
-    std::string fault_cost = "batches";
-    std::string kernel_timing = "policy";
+    SimModelArgs model;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -44,22 +43,7 @@ void add_sim(CLI::App& app, const Paths& paths) {
                   "workload, sharing host, SSD and buses (no all-reduce is modelled)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1024u));
-  cmd->add_option("--fault-cost", args->fault_cost,
-                  "what a fault costs: batches (batches x the machine's batch latency, then the "
-                  "transfer), measured (kernels with measured page-fault times, i.e. G10 "
-                  "traces, pay G10's per-kernel model) or g10 (that model as G10's simulator "
-                  "executes it: times truncated to whole seconds, so the faulted bytes at the "
-                  "link rates; docs/fault_model.md)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"batches", "measured", "g10"}));
-  cmd->add_option("--kernel-timing", args->kernel_timing,
-                  "when a kernel whose data arrives late runs: policy (g10 for the policies on "
-                  "Unified Memory: uvm, deepum, g10, g10-plan; strata for the others), strata (it "
-                  "starts once its data is in place) or g10 (its compute overlaps the arrival: it "
-                  "ends at max(first try + fault handling + duration, arrival), as G10's "
-                  "simulator times it); docs/fidelity.md")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"policy", "strata", "g10"}));
+  add_sim_model_options(*cmd, args->model);
   cmd->add_flag("--json", args->json, "print the report as one JSON object");
   cmd->add_option("--timeline", args->timeline,
                   "write the steady-state iteration as Chrome trace JSON (open in Perfetto)");
@@ -80,12 +64,7 @@ void add_sim(CLI::App& app, const Paths& paths) {
     options.gpu = args->gpu;
     options.gpu_count = args->gpus;
     options.record_timeline = !args->timeline.empty();
-    options.fault_cost = args->fault_cost == "measured" ? sim::FaultCost::measured
-                         : args->fault_cost == "g10"    ? sim::FaultCost::g10
-                                                        : sim::FaultCost::batches;
-    options.kernel_timing = args->kernel_timing == "strata" ? sim::KernelTiming::strata
-                            : args->kernel_timing == "g10"  ? sim::KernelTiming::g10
-                                                            : sim::KernelTiming::policy;
+    apply_sim_model_options(args->model, options);
     const sim::Report report =
         sim::run_policy(loaded.workload, vitality, loaded.machine, *policy, options);
     std::cout << (args->json ? sim::report_to_json(report) : sim::report_to_text(report));

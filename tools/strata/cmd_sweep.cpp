@@ -60,6 +60,7 @@ void add_sweep(CLI::App& app, const Paths& paths) {
     bool no_early_stop = false;
     bool quiet = false;
     bool progress = false;
+    SimModelArgs model;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -87,6 +88,7 @@ void add_sweep(CLI::App& app, const Paths& paths) {
   cmd->add_option("--jobs,-j", args->jobs,
                   "cells simulated at once (default 0: one per hardware thread)")
       ->capture_default_str();
+  add_sim_model_options(*cmd, args->model);
   cmd->add_flag("--json", args->json, "print the results as one JSON object (docs/compare.md)");
   cmd->add_option("--plot", args->plot,
                   "write an SVG of fraction of ideal against the swept value, a line per policy");
@@ -119,6 +121,7 @@ void add_sweep(CLI::App& app, const Paths& paths) {
     if (axis == sim::SweepAxis::gpus && args->gpus != 1)
       throw InvalidInput("--over gpus sweeps the GPU count; drop --gpus");
     setup.options.gpu_count = args->gpus;
+    apply_sim_model_options(args->model, setup.options);
     setup.early_stop = !args->no_early_stop;
     if (axis == sim::SweepAxis::batch) {
       if (!is_model_spec(args->workload.spec))

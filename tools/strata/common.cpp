@@ -130,4 +130,32 @@ void write_output(const std::string& path, const std::string& text) {
   write_text_file(path, text);
 }
 
+void add_sim_model_options(CLI::App& cmd, SimModelArgs& args) {
+  cmd.add_option("--fault-cost", args.fault_cost,
+                 "what a fault costs: batches (batches x the machine's batch latency, then the "
+                 "transfer), measured (kernels with measured page-fault times, i.e. G10 traces, "
+                 "pay G10's per-kernel model) or g10 (that model as G10's simulator executes it: "
+                 "times truncated to whole seconds, so the faulted bytes at the link rates; what "
+                 "docs/fidelity.md compares with G10's numbers; docs/fault_model.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"batches", "measured", "g10"}));
+  cmd.add_option("--kernel-timing", args.kernel_timing,
+                 "when a kernel whose data arrives late runs: policy (g10 for the policies on "
+                 "Unified Memory: uvm, deepum, g10, g10-plan; strata for the others), strata (it "
+                 "starts once its data is in place) or g10 (its compute overlaps the arrival: it "
+                 "ends at max(first try + fault handling + duration, arrival), as G10's "
+                 "simulator times it); docs/fidelity.md")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"policy", "strata", "g10"}));
+}
+
+void apply_sim_model_options(const SimModelArgs& args, sim::SimOptions& options) {
+  options.fault_cost = args.fault_cost == "measured" ? sim::FaultCost::measured
+                       : args.fault_cost == "g10"    ? sim::FaultCost::g10
+                                                     : sim::FaultCost::batches;
+  options.kernel_timing = args.kernel_timing == "strata" ? sim::KernelTiming::strata
+                          : args.kernel_timing == "g10"  ? sim::KernelTiming::g10
+                                                         : sim::KernelTiming::policy;
+}
+
 }  // namespace strata::cli

@@ -10,6 +10,7 @@
 
 #include "strata/io/workload_source.hpp"
 #include "strata/machine/machine.hpp"
+#include "strata/sim/simulator.hpp"
 #include "strata/workload/workload.hpp"
 
 namespace strata::cli {
@@ -58,6 +59,16 @@ PolicyList parse_policy_list(const std::optional<std::string>& text, const Paths
 
 /// Adds --policies to a subcommand.
 void add_policies_option(CLI::App& cmd, std::optional<std::string>& policies);
+
+/// How the simulator costs faults and times kernels that wait (--fault-cost, --kernel-timing).
+struct SimModelArgs {
+  std::string fault_cost = "batches";
+  std::string kernel_timing = "policy";
+};
+/// Adds --fault-cost and --kernel-timing to a subcommand.
+void add_sim_model_options(CLI::App& cmd, SimModelArgs& args);
+/// Sets options.fault_cost and options.kernel_timing from the parsed flags.
+void apply_sim_model_options(const SimModelArgs& args, sim::SimOptions& options);
 
 /// Writes text to a file ("-" is standard output); errors name the file.
 void write_output(const std::string& path, const std::string& text);
