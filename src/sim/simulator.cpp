@@ -149,20 +149,20 @@ class Stream {
     used_[tier] -= bytes;
   }
   std::uint64_t free_in(TierId tier) const { return m_.tiers[tier].capacity_bytes - used_[tier]; }
-  /// Device room for populating a tensor or a workspace in place (no transfer): of the room
-  /// swaps in flight have given back, only what their bytes have vacated so far (Note [swap
-  /// under Unified Memory]).
-  std::uint64_t free_to_populate() const {
+  /// Bytes that swaps in flight have given room for but not yet sent (Note [swap under Unified
+  /// Memory]): device room a tensor or workspace populated in place cannot take yet.
+  std::uint64_t unsent_swap_bytes() const;
+  /// Device room for populating in place, given unsent_swap_bytes().
+  std::uint64_t free_to_populate(std::uint64_t unsent) const {
     const std::uint64_t free = free_in(dev_);
-    const std::uint64_t unsent = unsent_swap_bytes();
     return free > unsent ? free - unsent : 0;
   }
-  std::uint64_t unsent_swap_bytes() const;
-  void wake_when_populatable(std::uint64_t bytes);
-  /// Device room for tensor t: a fetch may take swapped room, an allocation may not.
-  std::uint64_t room_for(TensorId t) const {
-    return ts_[t].res.kind() == Kind::absent ? free_to_populate() : free_in(dev_);
+  /// Device room for tensor t: a fetch may take swapped room at once, a tensor populated in
+  /// place only what the swaps have vacated.
+  std::uint64_t room_for(TensorId t, std::uint64_t unsent) const {
+    return ts_[t].res.kind() == Kind::absent ? free_to_populate(unsent) : free_in(dev_);
   }
+  void wake_when_populatable(std::uint64_t bytes, std::uint64_t unsent);
   std::uint64_t bytes_of(TensorId t) const { return w_.tensors[t].bytes; }
   void set_device_resident(TensorId t, bool on);
   void transition_to(TensorId t, const ResidencyState& s);
@@ -501,13 +501,13 @@ std::uint64_t Stream::unsent_swap_bytes() const {
   return static_cast<std::uint64_t>(std::ceil(unsent));
 }
 
-void Stream::wake_when_populatable(std::uint64_t bytes) {
+void Stream::wake_when_populatable(std::uint64_t bytes, std::uint64_t unsent) {
   // Note [swap under Unified Memory]: a tensor waiting to be populated in room that swaps are
   // still vacating gets it when enough of their bytes have left; wake the stream then (a new
   // estimate is made if rates change before).
   const std::uint64_t free = free_in(dev_);
   if (bytes > free || swaps_.empty()) return;  // needs victims, or nothing to wait for
-  const std::uint64_t have = free_to_populate();
+  const std::uint64_t have = free_to_populate(unsent);
   if (bytes <= have) return;
   const double deficit = static_cast<double>(bytes - have);
   const double since_s = static_cast<double>(q_.now() - engine_.now()) / 1e9;
@@ -628,23 +628,30 @@ void Stream::grant(TensorId t) {
 
 void Stream::serve_queue() {
   if (queue_.empty() && (ws_held_ || !waiting_)) return;
+  // No time passes here, so what the swaps have not yet vacated is the same all pass long.
+  const std::uint64_t unsent = swaps_.empty() ? 0 : unsent_swap_bytes();
+  // The smallest tensor or workspace refused only for want of vacated room: wake when it fits.
+  std::uint64_t refused = 0;
+  const auto refuse = [&](std::uint64_t bytes) {
+    if (unsent > 0 && bytes <= free_in(dev_) && (refused == 0 || bytes < refused)) refused = bytes;
+  };
   // The current item first: its tensors, then its workspace.
   if (waiting_) {
     for (std::size_t i = 0; i < queue_.size();) {
       const TensorId t = queue_[i];
-      if (ts_[t].queued_demand && bytes_of(t) <= room_for(t)) {
+      if (ts_[t].queued_demand && bytes_of(t) <= room_for(t, unsent)) {
         queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
         grant(t);
       } else {
-        if (ts_[t].queued_demand) wake_when_populatable(bytes_of(t));
+        if (ts_[t].queued_demand) refuse(bytes_of(t));
         ++i;
       }
     }
-    if (!ws_held_ && item_ws_bytes_ <= free_to_populate()) {
+    if (!ws_held_ && item_ws_bytes_ <= free_to_populate(unsent)) {
       hold(dev_, item_ws_bytes_);
       ws_held_ = true;
     } else if (!ws_held_) {
-      wake_when_populatable(item_ws_bytes_);
+      refuse(item_ws_bytes_);
     }
   }
   // Then plan prefetches, first in first out; one that does not fit blocks the rest.
@@ -655,13 +662,14 @@ void Stream::serve_queue() {
       ++i;
       continue;
     }
-    if (bytes_of(t) > room_for(t)) {
-      wake_when_populatable(bytes_of(t));
+    if (bytes_of(t) > room_for(t, unsent)) {
+      refuse(bytes_of(t));
       break;
     }
     queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
     grant(t);
   }
+  if (refused > 0) wake_when_populatable(refused, unsent);
 }
 
 void Stream::make_room() {
