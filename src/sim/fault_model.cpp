@@ -54,23 +54,26 @@ struct KernelTimes {
   double t11 = 0, t10 = 0, t00 = 0;
 };
 
-std::int64_t performance_model_ns(const FaultModel& f, const Kernel& k, KernelTimes t,
-                                  const KernelFaults& faults, const FaultLinkRates& rates) {
+/// G10's performance_model on the times `t`; `model` names it in errors ("measured", "g10").
+std::int64_t performance_model_ns(std::string_view model, const FaultModel& f, const Kernel& k,
+                                  KernelTimes t, const KernelFaults& faults,
+                                  const FaultLinkRates& rates) {
   if (faults.input_faulted_pages > faults.input_pages ||
       faults.output_faulted_pages > faults.output_pages ||
       faults.input_ssd_pages > faults.input_faulted_pages ||
       faults.output_ssd_pages > faults.output_faulted_pages)
     throw InvalidInput(fmt::format(
-        "measured fault model: kernel {}: inconsistent page counts (inputs {} faulted {} ssd {}, "
+        "{} fault model: kernel {}: inconsistent page counts (inputs {} faulted {} ssd {}, "
         "outputs {} faulted {} ssd {})",
-        k.id, faults.input_pages, faults.input_faulted_pages, faults.input_ssd_pages,
+        model, k.id, faults.input_pages, faults.input_faulted_pages, faults.input_ssd_pages,
         faults.output_pages, faults.output_faulted_pages, faults.output_ssd_pages));
   if (faults.input_faulted_pages == 0 && faults.output_faulted_pages == 0) return 0;
   if (!(rates.pcie_bytes_per_s > 0))
-    throw InvalidInput("measured fault model: the PCIe rate must be positive");
+    throw InvalidInput(fmt::format("{} fault model: the PCIe rate must be positive", model));
   const bool ssd_faults = faults.input_ssd_pages > 0 || faults.output_ssd_pages > 0;
   if (ssd_faults && !(rates.ssd_bytes_per_s > 0))
-    throw InvalidInput("measured fault model: SSD pages faulted but the SSD rate is not positive");
+    throw InvalidInput(
+        fmt::format("{} fault model: SSD pages faulted but the SSD rate is not positive", model));
 
   // Clamped as G10 loads them (t10 >= t11, t00 >= t10).
   const double t11 = t.t11;
@@ -102,10 +105,10 @@ std::int64_t performance_model_ns(const FaultModel& f, const Kernel& k, KernelTi
   const double pcie_left = rates.pcie_bytes_per_s / 1e9 - std::max(bw_ssd_in, bw_ssd_out);
   if (!(pcie_left > 0))
     throw Unsupported(fmt::format(
-        "measured fault model: kernel {}: SSD faults at {:.3g} GB/s leave no PCIe bandwidth "
+        "{} fault model: kernel {}: SSD faults at {:.3g} GB/s leave no PCIe bandwidth "
         "({:.3g} GB/s) for host faults; G10's model is undefined there (an SSD link as fast as "
         "the GPU's PCIe link)",
-        k.id, std::max(bw_ssd_in, bw_ssd_out), rates.pcie_bytes_per_s / 1e9));
+        model, k.id, std::max(bw_ssd_in, bw_ssd_out), rates.pcie_bytes_per_s / 1e9));
   bw_in = std::min(bw_in, pcie_left);
   bw_out = std::min(bw_out, pcie_left);
 
@@ -138,7 +141,7 @@ double whole_seconds_ns(std::int64_t ns) {
 std::int64_t measured_fault_ns(const FaultModel& f, const Kernel& k, const KernelFaults& faults,
                                const FaultLinkRates& rates) {
   const PageFaultTimes& pf = pf_times_of(k, "measured");
-  return performance_model_ns(f, k,
+  return performance_model_ns("measured", f, k,
                               {static_cast<double>(k.duration_ns),
                                static_cast<double>(pf.input_pf_ns), static_cast<double>(pf.pf_ns)},
                               faults, rates);
@@ -147,7 +150,7 @@ std::int64_t measured_fault_ns(const FaultModel& f, const Kernel& k, const Kerne
 std::int64_t g10_executed_fault_ns(const FaultModel& f, const Kernel& k, const KernelFaults& faults,
                                    const FaultLinkRates& rates) {
   const PageFaultTimes& pf = pf_times_of(k, "g10");
-  return performance_model_ns(f, k,
+  return performance_model_ns("g10", f, k,
                               {whole_seconds_ns(k.duration_ns), whole_seconds_ns(pf.input_pf_ns),
                                whole_seconds_ns(pf.pf_ns)},
                               faults, rates);
