@@ -341,11 +341,9 @@ TEST(SimSimulator, G10PlanOnEveryG10WorkloadCompletesWithinCapacity) {
     EXPECT_LE(r.fraction_of_ideal, 1.0);
     EXPECT_EQ(r.iteration_ns - r.stall.total_ns(), r.ideal_ns);
     // Fidelity (docs/fidelity.md): G10's own plan replayed within 0.05 of G10's published
-    // number, except BERT-512 (0.060 short under the default fault cost, 0.062 under G10's
-    // executed one; cause not known; held to 0.065 so that widening it fails).
+    // number, under the default fault cost too.
     if (pub != published.end()) {
-      EXPECT_LE(std::abs(r.fraction_of_ideal - pub->second), name == "BERT-512" ? 0.065 : 0.05)
-          << name;
+      EXPECT_LE(std::abs(r.fraction_of_ideal - pub->second), 0.05) << name;
     }
   }
 }

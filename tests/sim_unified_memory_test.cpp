@@ -62,6 +62,48 @@ TEST(SimUnifiedMemory, AFetchReusesAVictimsRoomWhileItsBytesLeave) {
   EXPECT_EQ(copies.iteration_ns, 701'000 + 601'000 + 100'000);
 }
 
+// The same with the plan evicting a before kernel 1 and prefetching b: under Unified Memory a
+// plan's eviction swaps too; with explicit copies b's prefetch waits for a to be out.
+TEST(SimUnifiedMemory, APlansEvictionSwapsToo) {
+  test::WorkloadBuilder wb;
+  const TensorId a = wb.tensor(600'000, true), b = wb.tensor(600'000, true);
+  wb.kernel(100'000, {a}, {});
+  wb.kernel(100'000, {b}, {});
+  const Workload w = wb.done();
+  Plan p = make_empty_plan(w, "p", "test");
+  p.initial[b] = TierKind::host;
+  p.kernels[1].before = {Action::evict(a, TierKind::host), Action::prefetch(b)};
+  p.kernels[1].after = {Action::evict(b, TierKind::host), Action::prefetch(a)};
+  const Report swap = run(w, p, TestPolicy(true, DeadTensors::freed));
+  ASSERT_TRUE(swap.feasible) << swap.infeasible_reason;
+  EXPECT_EQ(swap.iteration_ns, 701'000 + 100'000);
+  EXPECT_EQ(swap.victim_evictions, 0u);
+  const Report copies = run(w, p, TestPolicy(false, DeadTensors::freed));
+  EXPECT_EQ(copies.iteration_ns, 701'000 + 601'000 + 100'000);
+}
+
+// A prefetch hint for a tensor whose eviction is in flight: with explicit copies it cancels the
+// eviction; under Unified Memory the hint is ignored (G10's guidedTransfer skips pages in
+// transfer) and the kernel that needs the tensor cancels the eviction itself.
+TEST(SimUnifiedMemory, APrefetchOfATensorBeingEvictedIsIgnored) {
+  test::WorkloadBuilder wb;
+  const TensorId a = wb.tensor(600'000, true);
+  wb.kernel(100'000, {a}, {});
+  wb.kernel(100'000, {}, {});
+  wb.kernel(100'000, {a}, {});
+  const Workload w = wb.done();
+  Plan p = make_empty_plan(w, "p", "test");
+  p.kernels[0].after = {Action::evict(a, TierKind::host)};
+  p.kernels[1].before = {Action::prefetch(a)};
+  const Report paged = run(w, p, TestPolicy(true, DeadTensors::freed));
+  ASSERT_TRUE(paged.feasible) << paged.infeasible_reason;
+  EXPECT_EQ(paged.plan_actions_ignored, 1u);
+  EXPECT_EQ(paged.iteration_ns, 300'000);  // kernel 2 cancels the eviction at 200 us
+  const Report copies = run(w, p, TestPolicy(false, DeadTensors::freed));
+  EXPECT_EQ(copies.plan_actions_ignored, 0u);
+  EXPECT_EQ(copies.iteration_ns, 300'000);
+}
+
 // Weight a (600 kB) on the device; kernel 1 writes a fresh 600 kB tensor c, populated in place.
 TEST(SimUnifiedMemory, APopulatedTensorGetsTheRoomAsTheVictimVacatesIt) {
   test::WorkloadBuilder wb;

@@ -227,8 +227,8 @@ class Stream {
   /// faults after the first iteration (everything the workload allocates does not fit on the
   /// device at once)
   bool touches_every_iteration_ = false;
-  /// Note [swap under Unified Memory]: victims give their device room back as they start
-  const bool swap_victims_;
+  /// Note [swap under Unified Memory]: evictions give their device room back as they start
+  const bool swap_evictions_;
   const DeadTensors dead_;  ///< Note [dead tensors] in plan/policy.hpp
   bool first_touches() const {
     return policy_.first_touch_faults() && (iter_ == 0 || touches_every_iteration_);
@@ -310,7 +310,7 @@ Stream::Stream(const Workload& w, const Vitality& v, const Machine& m, const Pla
       index_(index),
       overlap_arrival_(o.kernel_timing == KernelTiming::g10 ||
                        (o.kernel_timing == KernelTiming::policy && policy.demand_paged_kernels())),
-      swap_victims_(policy.demand_paged_kernels()),
+      swap_evictions_(policy.demand_paged_kernels()),
       dead_(policy.dead_tensors()),
       gpu_(o.gpu + index) {
   dev_ = m_.gpus[gpu_].memory;
@@ -705,9 +705,9 @@ void Stream::make_room() {
       }
       continue;
     }
-    start_copy(t, victim_destination(t), false, 0, swap_victims_);
+    start_copy(t, victim_destination(t), false, 0, swap_evictions_);
     // A swap's room is free now: serve the queue again without waiting for its bytes.
-    if (swap_victims_) q_.schedule(q_.now(), Event{kWake, index_, k_});
+    if (swap_evictions_) q_.schedule(q_.now(), Event{kWake, index_, k_});
     if (steady_) {
       ++r_.victim_evictions;
       r_.victim_eviction_bytes += bytes_of(t);
@@ -728,7 +728,10 @@ void Stream::issue(const Action& a) {
         if (s.queued) return ignored();
         enqueue(t, false);
       } else if (st.kind == Kind::moving && st.from == dev_) {
-        if (!try_cancel_eviction(t)) ignored();
+        // Under Unified Memory a hint for pages in transfer is ignored (Note [swap under
+        // Unified Memory]); the kernel that needs the tensor cancels the eviction or fetches it
+        // back once it is out. Elsewhere a prefetch cancels the eviction.
+        if (swap_evictions_ || !try_cancel_eviction(t)) ignored();
       } else {
         ignored();
       }
@@ -737,7 +740,8 @@ void Stream::issue(const Action& a) {
       if (st.kind != Kind::resident || st.from != dev_ || s.pin == pin_epoch_) return ignored();
       TierId to = resolve_tier(m_, gpu_, a.to);
       if (free_in(to) < bytes_of(t)) to = victim_destination(t);
-      start_copy(t, to, false, 0);
+      start_copy(t, to, false, 0, swap_evictions_);
+      if (swap_evictions_) q_.schedule(q_.now(), Event{kWake, index_, k_});
       break;
     }
     case ActionKind::release: release_tensor(t); break;

@@ -62,12 +62,15 @@
 /// processAlloc evicts through selectEvictPTE and frees the frame at once, "PCIe transfer
 /// instant"). Waiting for a whole victim tensor to be written out before any of its room is
 /// reused would serialise the two directions. So under a policy on Unified Memory
-/// (Policy::demand_paged_kernels) a victim eviction gives its device room back when it starts;
-/// its bytes still flow to host or SSD at the link's rate and are accounted there, and the
-/// device tier counts the frames mapped, which never exceed its capacity. Cancelling such an
-/// eviction (the tensor is needed again) takes its room back if it is still free; otherwise the
-/// tensor returns once it is out. A plan's own evictions (G10's pre-evictions, processed at the
-/// link's rate) free their room when they complete, as under every other policy.
+/// (Policy::demand_paged_kernels) every eviction from the device, a victim's or the plan's (G10
+/// frees pre-evicted pages batch by batch too), gives its device room back when it starts; its
+/// bytes still flow to host or SSD at the link's rate and are accounted there. A fetch may take
+/// that room at once (its bytes arrive as the evicted ones leave); a tensor or workspace
+/// populated in place only as the evicted bytes vacate it (the stream wakes when enough have
+/// left). The device tier counts the frames mapped, which never exceed its capacity. A prefetch
+/// hint for a tensor on its way out is ignored (G10's guidedTransfer skips pages in transfer);
+/// the kernel that needs the tensor cancels the eviction, taking its room back if it is still
+/// free, or else finds it once it is out.
 
 #include <cstdint>
 #include <span>
