@@ -114,9 +114,9 @@ class Policy {
   /// without hints): a kernel is launched when its turn comes and computes on the pages that are
   /// there while the others arrive, so it ends at max(first try + fault handling + duration,
   /// arrival of its last tensor), as G10's simulator times it (sim::KernelTiming::g10). The
-  /// driver swaps page by page, so a victim's room is reused while its bytes are still on their
-  /// way out (Note [swap under Unified Memory] in sim/simulator.hpp), and it orders victims by
-  /// Recency::arrival. A policy whose runtime copies explicitly and launches a kernel once its
+  /// driver swaps page by page, so an evicted tensor's room is reused while its bytes are still on
+  /// their way out (Note [swap under Unified Memory] in sim/simulator.hpp), and it orders victims
+  /// by Recency::arrival. A policy whose runtime copies explicitly and launches a kernel once its
   /// inputs are in place returns false, the default.
   virtual bool demand_paged_kernels() const { return false; }
   /// @brief Whether the policy is the unlimited-memory reference: sim::run_policy then gives
