@@ -152,6 +152,12 @@ class Stream {
   /// Bytes that swaps in flight have given room for but not yet sent (Note [swap under Unified
   /// Memory]): device room a tensor or workspace populated in place cannot take yet.
   std::uint64_t unsent_swap_bytes() const;
+  /// Each swap in flight, in swaps_ order: bytes it has still to send now, and its rate.
+  struct SwapFlow {
+    double remaining_bytes = 0;
+    double bytes_per_ns = 0;
+  };
+  std::vector<SwapFlow> swap_flows() const;
   /// Device room for populating in place, given unsent_swap_bytes().
   std::uint64_t free_to_populate(std::uint64_t unsent) const {
     const std::uint64_t free = free_in(dev_);
@@ -169,7 +175,7 @@ class Stream {
   std::string where() const;
 
   LinkId link_to_device(TierId other) const;
-  void start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns, bool swap = false);
+  void start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns);
   void on_copy_done(const Completion& c, const XferInfo& info);
   bool try_cancel_eviction(TensorId t);
   void release_tensor(TensorId t);
@@ -390,7 +396,7 @@ LinkId Stream::link_to_device(TierId other) const {
   return *l;
 }
 
-void Stream::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns, bool swap) {
+void Stream::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns) {
   TensorState& s = ts_[t];
   const TierId from = s.res.state().from;
   const LinkId link = link_to_device(from == dev_ ? to : from);
@@ -399,10 +405,13 @@ void Stream::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_
   const std::uint64_t bytes = bytes_of(t);
   hold(to, bytes);
   transition_to(t, ResidencyState::moving(from, to));
-  if (from == dev_ && swap) {
+  if (from == dev_ && swap_evictions_) {
+    // Note [swap under Unified Memory]: the room is free now; serve the queue again without
+    // waiting for the bytes.
     unhold(dev_, bytes);
     swaps_.push_back(t);
     s.room_released = true;
+    q_.schedule(q_.now(), Event{kWake, index_, k_});
   } else if (from == dev_) {
     dev_freeing_ += bytes;
   }
@@ -490,14 +499,22 @@ bool Stream::try_cancel_eviction(TensorId t) {
   return true;
 }
 
-std::uint64_t Stream::unsent_swap_bytes() const {
+std::vector<Stream::SwapFlow> Stream::swap_flows() const {
   // Rates are constant between engine events: extrapolate from the engine's time to now.
   const double since_s = static_cast<double>(q_.now() - engine_.now()) / 1e9;
-  double unsent = 0;
+  std::vector<SwapFlow> flows;
+  flows.reserve(swaps_.size());
   for (const TensorId t : swaps_) {
     const TransferInfo x = engine_.info(ts_[t].xfer);
-    unsent += std::max(0.0, x.remaining_bytes - x.bytes_per_s * since_s);
+    flows.push_back(
+        {std::max(0.0, x.remaining_bytes - x.bytes_per_s * since_s), x.bytes_per_s / 1e9});
   }
+  return flows;
+}
+
+std::uint64_t Stream::unsent_swap_bytes() const {
+  double unsent = 0;
+  for (const SwapFlow& f : swap_flows()) unsent += f.remaining_bytes;
   return static_cast<std::uint64_t>(std::ceil(unsent));
 }
 
@@ -510,14 +527,12 @@ void Stream::wake_when_populatable(std::uint64_t bytes, std::uint64_t unsent) {
   const std::uint64_t have = free_to_populate(unsent);
   if (bytes <= have) return;
   const double deficit = static_cast<double>(bytes - have);
-  const double since_s = static_cast<double>(q_.now() - engine_.now()) / 1e9;
   // (ns until it has sent all it has left, bytes left, bytes per ns) of each flowing swap
   std::vector<std::array<double, 3>> flows;
-  for (const TensorId t : swaps_) {
-    const TransferInfo x = engine_.info(ts_[t].xfer);
-    const double rem = std::max(0.0, x.remaining_bytes - x.bytes_per_s * since_s);
-    if (rem <= 0 || x.bytes_per_s <= 0) continue;  // done, or not flowing yet (an engine event)
-    flows.push_back({rem / (x.bytes_per_s / 1e9), rem, x.bytes_per_s / 1e9});
+  for (const SwapFlow& f : swap_flows()) {
+    // done, or not flowing yet (an engine event wakes us)
+    if (f.remaining_bytes <= 0 || f.bytes_per_ns <= 0) continue;
+    flows.push_back({f.remaining_bytes / f.bytes_per_ns, f.remaining_bytes, f.bytes_per_ns});
   }
   std::sort(flows.begin(), flows.end());
   // The bytes sent grow piecewise linearly: at the sum of the rates until the first flow ends,
@@ -705,9 +720,7 @@ void Stream::make_room() {
       }
       continue;
     }
-    start_copy(t, victim_destination(t), false, 0, swap_evictions_);
-    // A swap's room is free now: serve the queue again without waiting for its bytes.
-    if (swap_evictions_) q_.schedule(q_.now(), Event{kWake, index_, k_});
+    start_copy(t, victim_destination(t), false, 0);
     if (steady_) {
       ++r_.victim_evictions;
       r_.victim_eviction_bytes += bytes_of(t);
@@ -740,8 +753,7 @@ void Stream::issue(const Action& a) {
       if (st.kind != Kind::resident || st.from != dev_ || s.pin == pin_epoch_) return ignored();
       TierId to = resolve_tier(m_, gpu_, a.to);
       if (free_in(to) < bytes_of(t)) to = victim_destination(t);
-      start_copy(t, to, false, 0, swap_evictions_);
-      if (swap_evictions_) q_.schedule(q_.now(), Event{kWake, index_, k_});
+      start_copy(t, to, false, 0);
       break;
     }
     case ActionKind::release: release_tensor(t); break;
