@@ -152,17 +152,9 @@ int main(int argc, char** argv) try {
     else if (flag == "--policies")
       policies = split_list(value);
     else if (flag == "--kernel-timing")
-      options.kernel_timing = value == "g10"      ? sim::KernelTiming::g10
-                              : value == "strata" ? sim::KernelTiming::strata
-                              : value == "policy"
-                                  ? sim::KernelTiming::policy
-                                  : throw InvalidInput("--kernel-timing: policy, strata or g10");
+      options.kernel_timing = sim::kernel_timing_from_name(value);
     else if (flag == "--fault-cost")
-      options.fault_cost = value == "g10"       ? sim::FaultCost::g10
-                           : value == "batches" ? sim::FaultCost::batches
-                           : value == "measured"
-                               ? sim::FaultCost::measured
-                               : throw InvalidInput("--fault-cost: g10, batches or measured");
+      options.fault_cost = sim::fault_cost_from_name(value);
     else
       throw InvalidInput("unknown flag " + flag + " (see the usage at the top of granularity.cpp)");
   }

@@ -32,6 +32,23 @@ Report sim(const Workload& w, const Machine& m, const Plan& p, SimOptions o = {}
   return simulate(w, analyze_vitality(w), m, p, lru, o);
 }
 
+// The names the command line and the benches spell the options with.
+TEST(SimSimulator, FaultCostAndKernelTimingByName) {
+  EXPECT_EQ(fault_cost_from_name("batches"), FaultCost::batches);
+  EXPECT_EQ(fault_cost_from_name("measured"), FaultCost::measured);
+  EXPECT_EQ(fault_cost_from_name("g10"), FaultCost::g10);
+  EXPECT_EQ(kernel_timing_from_name("policy"), KernelTiming::policy);
+  EXPECT_EQ(kernel_timing_from_name("strata"), KernelTiming::strata);
+  EXPECT_EQ(kernel_timing_from_name("g10"), KernelTiming::g10);
+  try {
+    fault_cost_from_name("G10");
+    ADD_FAILURE() << "a name in the wrong case was accepted";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("batches, measured or g10"), std::string::npos);
+  }
+  EXPECT_THROW(kernel_timing_from_name(""), InvalidInput);
+}
+
 TEST(SimSimulator, IdealWithEverythingFittingIsExactlyIdeal) {
   Builder b;
   const TensorId wt = b.tensor(4096, true), x = b.tensor(8192, false), y = b.tensor(8192, false);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "strata/core/error.hpp"
@@ -1297,6 +1298,20 @@ std::string working_set_shortfall(const Workload& w, const Machine& m, GpuId gpu
           format_bytes(bytes - dev.capacity_bytes));
   }
   return {};
+}
+
+FaultCost fault_cost_from_name(std::string_view name) {
+  if (name == "batches") return FaultCost::batches;
+  if (name == "measured") return FaultCost::measured;
+  if (name == "g10") return FaultCost::g10;
+  throw InvalidInput(fmt::format("unknown fault cost '{}': choose batches, measured or g10", name));
+}
+
+KernelTiming kernel_timing_from_name(std::string_view name) {
+  if (name == "policy") return KernelTiming::policy;
+  if (name == "strata") return KernelTiming::strata;
+  if (name == "g10") return KernelTiming::g10;
+  throw InvalidInput(fmt::format("unknown kernel timing '{}': choose policy, strata or g10", name));
 }
 
 Report simulate(const Workload& w, const Vitality& v, const Machine& m, std::span<const Plan> plans,

@@ -150,12 +150,8 @@ void add_sim_model_options(CLI::App& cmd, SimModelArgs& args) {
 }
 
 void apply_sim_model_options(const SimModelArgs& args, sim::SimOptions& options) {
-  options.fault_cost = args.fault_cost == "measured" ? sim::FaultCost::measured
-                       : args.fault_cost == "g10"    ? sim::FaultCost::g10
-                                                     : sim::FaultCost::batches;
-  options.kernel_timing = args.kernel_timing == "strata" ? sim::KernelTiming::strata
-                          : args.kernel_timing == "g10"  ? sim::KernelTiming::g10
-                                                         : sim::KernelTiming::policy;
+  options.fault_cost = sim::fault_cost_from_name(args.fault_cost);
+  options.kernel_timing = sim::kernel_timing_from_name(args.kernel_timing);
 }
 
 }  // namespace strata::cli

@@ -75,6 +75,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "strata/analysis/vitality.hpp"
 #include "strata/machine/machine.hpp"
@@ -115,6 +116,12 @@ enum class FaultCost : std::uint8_t {
 /// - policy (the default): g10 for a policy with Policy::demand_paged_kernels() (uvm, deepum,
 ///   g10, g10-plan), strata for the others.
 enum class KernelTiming : std::uint8_t { policy, strata, g10 };
+
+/// @brief The FaultCost named "batches", "measured" or "g10" (the command line's spelling);
+/// InvalidInput naming the choices for any other name.
+FaultCost fault_cost_from_name(std::string_view name);
+/// @brief The KernelTiming named "policy", "strata" or "g10"; InvalidInput otherwise.
+KernelTiming kernel_timing_from_name(std::string_view name);
 
 struct SimOptions {
   std::uint32_t iterations = 3;  ///< >= 1; the last is the steady state reported
