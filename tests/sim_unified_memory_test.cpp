@@ -40,16 +40,31 @@ Report run(const Workload& w, const Plan& p, const Policy& policy, std::uint32_t
   return simulate(w, analyze_vitality(w), small_device(), p, policy, o);
 }
 
-// Weights a and b of 600 kB: a on the device, b on host. Kernel 0 (100 us) uses a, kernel 1
-// (100 us) uses b, which needs a's room.
-TEST(SimUnifiedMemory, AFetchReusesAVictimsRoomWhileItsBytesLeave) {
+// Weights a (tensor 0) and b (tensor 1) of 600 kB: a on the device, b on host. Kernel 0
+// (100 us) uses a, kernel 1 (100 us) uses b, which needs a's room.
+struct TwoWeights {
+  TensorId a = 0, b = 0;
+  Workload w;
+  Plan plan;
+};
+
+TwoWeights two_weights() {
   test::WorkloadBuilder wb;
-  const TensorId a = wb.tensor(600'000, true), b = wb.tensor(600'000, true);
-  wb.kernel(100'000, {a}, {});
-  wb.kernel(100'000, {b}, {});
-  const Workload w = wb.done();
-  Plan p = make_empty_plan(w, "p", "test");
-  p.initial[b] = TierKind::host;
+  TwoWeights c;
+  c.a = wb.tensor(600'000, true);
+  c.b = wb.tensor(600'000, true);
+  wb.kernel(100'000, {c.a}, {});
+  wb.kernel(100'000, {c.b}, {});
+  c.w = wb.done();
+  c.plan = make_empty_plan(c.w, "p", "test");
+  c.plan.initial[c.b] = TierKind::host;
+  return c;
+}
+
+TEST(SimUnifiedMemory, AFetchReusesAVictimsRoomWhileItsBytesLeave) {
+  const TwoWeights c = two_weights();
+  const Workload& w = c.w;
+  const Plan& p = c.plan;
   // Swap: a leaves toward host while b arrives: b is there at 100 + 1 + 600 us.
   const Report swap = run(w, p, TestPolicy(true, DeadTensors::freed));
   ASSERT_TRUE(swap.feasible) << swap.infeasible_reason;
@@ -65,15 +80,11 @@ TEST(SimUnifiedMemory, AFetchReusesAVictimsRoomWhileItsBytesLeave) {
 // The same with the plan evicting a before kernel 1 and prefetching b: under Unified Memory a
 // plan's eviction swaps too; with explicit copies b's prefetch waits for a to be out.
 TEST(SimUnifiedMemory, APlansEvictionSwapsToo) {
-  test::WorkloadBuilder wb;
-  const TensorId a = wb.tensor(600'000, true), b = wb.tensor(600'000, true);
-  wb.kernel(100'000, {a}, {});
-  wb.kernel(100'000, {b}, {});
-  const Workload w = wb.done();
-  Plan p = make_empty_plan(w, "p", "test");
-  p.initial[b] = TierKind::host;
-  p.kernels[1].before = {Action::evict(a, TierKind::host), Action::prefetch(b)};
-  p.kernels[1].after = {Action::evict(b, TierKind::host), Action::prefetch(a)};
+  TwoWeights c = two_weights();
+  const Workload& w = c.w;
+  Plan& p = c.plan;
+  p.kernels[1].before = {Action::evict(c.a, TierKind::host), Action::prefetch(c.b)};
+  p.kernels[1].after = {Action::evict(c.b, TierKind::host), Action::prefetch(c.a)};
   const Report swap = run(w, p, TestPolicy(true, DeadTensors::freed));
   ASSERT_TRUE(swap.feasible) << swap.infeasible_reason;
   EXPECT_EQ(swap.iteration_ns, 701'000 + 100'000);
