@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <optional>
-#include <queue>
 #include <utility>
 #include <vector>
 
@@ -36,7 +36,8 @@ struct DeviceView {
 
 std::size_t at(Path p) { return p == Path::host ? 0 : 1; }
 
-DeviceView view_of(const Machine& m) {
+/// `rate_scale` multiplies every link and bus rate (G10Options::gib_per_s_rates).
+DeviceView view_of(const Machine& m, double rate_scale) {
   if (m.gpus.empty())
     throw InvalidInput("policy g10: machine '" + m.name +
                        "' has no GPU; the plan is made for one GPU's memory");
@@ -58,15 +59,15 @@ DeviceView view_of(const Machine& m) {
     d.link[i] = m.link_between(d.device, *lower[i]);
     if (!d.link[i]) continue;
     d.tier[i] = *lower[i];
-    d.evict_bytes_per_ns[i] = uncontended_bytes_per_s(m, *d.link[i], d.device) / 1e9;
-    d.fetch_bytes_per_ns[i] = uncontended_bytes_per_s(m, *d.link[i], *lower[i]) / 1e9;
+    d.evict_bytes_per_ns[i] = rate_scale * uncontended_bytes_per_s(m, *d.link[i], d.device) / 1e9;
+    d.fetch_bytes_per_ns[i] = rate_scale * uncontended_bytes_per_s(m, *d.link[i], *lower[i]) / 1e9;
   }
   if (d.link[0]) d.host_capacity_bytes = m.tiers[d.tier[0]].capacity_bytes;
   if (d.link[0] && d.link[1])
     for (BusId a : m.links[*d.link[0]].buses)
       for (BusId b : m.links[*d.link[1]].buses)
         if (a == b) {
-          const double rate = m.buses[a].bytes_per_s / 1e9;
+          const double rate = rate_scale * m.buses[a].bytes_per_s / 1e9;
           if (d.shared_bytes_per_ns == 0 || rate < d.shared_bytes_per_ns)
             d.shared_bytes_per_ns = rate;
         }
@@ -84,18 +85,35 @@ struct Period {
   std::int64_t time_ns = 0;  ///< ideal duration
 };
 
-struct HeapEntry {
-  double area = 0;
-  double tie = 0;  ///< bytes x duration: G10's tie-break
-  std::uint32_t period = 0;
+/// Kernels [from, to) of the doubled kernel axis (to <= from + n): what a period spans.
+struct Span {
+  std::size_t from = 0;
+  std::size_t to = 0;
 };
-struct HeapLess {
-  bool operator()(const HeapEntry& x, const HeapEntry& y) const {
-    if (x.area != y.area) return x.area < y.area;
-    if (x.tie != y.tie) return x.tie < y.tie;
-    return x.period > y.period;
-  }
-};
+
+/// Whether two spans share a kernel once folded onto one iteration of n kernels.
+bool overlap(Span x, Span y, std::size_t n) {
+  auto pieces = [n](Span s, Span out[2]) {
+    const std::size_t from = s.from % n;
+    const std::size_t length = s.to - s.from;
+    if (from + length <= n) {
+      out[0] = {from, from + length};
+      return 1;
+    }
+    out[0] = {from, n};
+    out[1] = {0, from + length - n};
+    return 2;
+  };
+  Span a[2], b[2];
+  const int na = pieces(x, a), nb = pieces(y, b);
+  for (int i = 0; i < na; ++i)
+    for (int j = 0; j < nb; ++j)
+      if (a[i].from < b[j].to && b[j].from < a[i].to) return true;
+  return false;
+}
+
+/// What step 2 did with a chosen period.
+enum class Outcome : std::uint8_t { evicted, declined, too_short };
 
 /// Where a prefetch of an evicted, non-wrapping period may go, decided after all evictions.
 struct LocalPrefetch {
@@ -126,7 +144,8 @@ class Planner {
         m_(m),
         o_(o),
         n_(w.kernels.size()),
-        d_(view_of(m)),
+        rate_scale_(o.gib_per_s_rates ? 1.073741824 : 1.0),
+        d_(view_of(m, rate_scale_)),
         durations_(durations(w)),
         evict_(durations_, d_.evict_bytes_per_ns[0], d_.evict_bytes_per_ns[1],
                d_.shared_bytes_per_ns),
@@ -167,10 +186,17 @@ class Planner {
     return out;
   }
 
-  // Every tensor resident at every kernel, plus each kernel's workspace.
+  /// G10Options::resident_tensor, if the workload has it.
+  bool is_resident(const Tensor& t) const {
+    return !o_.resident_tensor.empty() && t.name == o_.resident_tensor;
+  }
+
+  // Every tensor resident at every kernel (the resident tensor twice), plus each kernel's
+  // workspace.
   std::vector<std::int64_t> initial_estimate() const {
     std::int64_t all = 0;
-    for (const Tensor& t : w_.tensors) all += static_cast<std::int64_t>(t.bytes);
+    for (const Tensor& t : w_.tensors)
+      all += static_cast<std::int64_t>(t.bytes) * (is_resident(t) ? 2 : 1);
     std::vector<std::int64_t> out(n_, all);
     for (std::size_t k = 0; k < n_; ++k)
       out[k] += static_cast<std::int64_t>(w_.kernels[k].workspace_bytes);
@@ -197,7 +223,7 @@ class Planner {
     for (const Tensor& t : w_.tensors) {
       if (estimate_.over_count() == 0) break;
       const TensorVitality& tv = v_.tensors[t.id];
-      if (t.persistent || tv.first_use == kNoKernel) continue;
+      if (t.persistent || tv.first_use == kNoKernel || is_resident(t)) continue;
       const auto bytes = static_cast<std::int64_t>(t.bytes);
       const double start = static_cast<double>(v_.start_ns[tv.first_use]) -
                            static_cast<double>(t.bytes) * o_.allocation_ns_per_byte;
@@ -224,9 +250,7 @@ class Planner {
         p.b = ip.before;
         p.looped = ip.wraps && p.a > p.b;
         p.time_ns = ip.duration_ns;
-        const std::size_t length = p.looped ? p.b + n_ - p.a : p.b - p.a;
-        if (length < 2) continue;  // idle for one kernel only: G10 never moves it
-        periods_.push_back(p);
+        periods_.push_back(p);  // one kernel long: G10 lists it and never moves it
       }
     stats_.inactive_periods = periods_.size();
   }
@@ -240,23 +264,35 @@ class Planner {
       lo = evict_.finish_forward(half, static_cast<double>(p.bytes) / 2, p.a);
       hi = fetch_.start_backward(half, static_cast<double>(p.bytes) / 2, p.b);
     }
-    const auto capacity = static_cast<std::int64_t>(d_.capacity_bytes);
-    double area = 0;
-    for (std::size_t j = lo; j < hi; ++j)
-      if (estimate_.at(j % n_) > capacity)
-        area += static_cast<double>(p.bytes) * static_cast<double>(durations_[j % n_]);
-    return area;
+    if (lo >= hi) return 0;
+    return static_cast<double>(p.bytes) * static_cast<double>(over_ns_[hi] - over_ns_[lo]);
   }
 
+  /// over_ns_[j]: time of the kernels before j on the doubled kernel axis whose estimate is above
+  /// GPU memory (integers, so equal spans of pressure give exactly equal areas).
+  void update_pressure_time() {
+    const auto capacity = static_cast<std::int64_t>(d_.capacity_bytes);
+    over_ns_.assign(2 * n_ + 1, 0);
+    for (std::size_t j = 0; j < 2 * n_; ++j)
+      over_ns_[j + 1] = over_ns_[j] + (estimate_.at(j % n_) > capacity ? durations_[j % n_] : 0);
+  }
+
+  // A movement's time: the fault-handling latency, the link's latencies and the bytes at the
+  // planner's rate (the machine's, x rate_scale_).
   double evict_move_ns(Path p, std::int64_t bytes) const {
-    return static_cast<double>(
-        m_.fault.batch_latency_ns +
-        uncontended_transfer_ns(m_, *d_.link[at(p)], d_.device, static_cast<std::uint64_t>(bytes)));
+    return move_ns(
+        uncontended_transfer_ns(m_, *d_.link[at(p)], d_.device, static_cast<std::uint64_t>(bytes)),
+        bytes, d_.evict_bytes_per_ns[at(p)]);
   }
   double fetch_move_ns(Path p, std::int64_t bytes) const {
-    return static_cast<double>(m_.fault.batch_latency_ns +
-                               uncontended_transfer_ns(m_, *d_.link[at(p)], d_.tier[at(p)],
-                                                       static_cast<std::uint64_t>(bytes)));
+    return move_ns(uncontended_transfer_ns(m_, *d_.link[at(p)], d_.tier[at(p)],
+                                           static_cast<std::uint64_t>(bytes)),
+                   bytes, d_.fetch_bytes_per_ns[at(p)]);
+  }
+  double move_ns(std::int64_t machine_ns, std::int64_t bytes, double planned_bytes_per_ns) const {
+    // machine_ns moves the bytes at the machine's rate; take back what the scale saves.
+    const double saved = static_cast<double>(bytes) / planned_bytes_per_ns * (rate_scale_ - 1);
+    return static_cast<double>(m_.fault.batch_latency_ns + machine_ns) - saved;
   }
 
   bool host_fits(std::int64_t bytes) const {
@@ -274,14 +310,14 @@ class Planner {
   }
 
   // A non-wrapping period: book the eviction from `a` and the fetch ending at `b` on `path`.
-  void offload_local(std::size_t index, Path path) {
+  Outcome offload_local(std::size_t index, Path path) {
     const Period& p = periods_[index];
     const auto bytes = static_cast<double>(p.bytes);
     const std::size_t latest = fetch_.start_backward(path, bytes, p.b);
     const std::size_t evicted_by = evict_.finish_forward(path, bytes, p.a);
     if (latest <= evicted_by) {
       ++stats_.no_room;
-      return;
+      return Outcome::declined;
     }
     evict_to(p, path);
     fetch_.book(path, bytes, latest);
@@ -289,10 +325,11 @@ class Planner {
     if (path == Path::host) book_host(p);
     local_.push_back({index, latest, evicted_by});
     estimate_.add(evicted_by + 1, latest, -p.bytes);
+    return Outcome::evicted;
   }
 
   // A period that wraps around the iteration: timed on the ideal clock, as G10 does.
-  void offload_looped(const Period& p, Path path) {
+  Outcome offload_looped(const Period& p, Path path) {
     const double evicted_at = static_cast<double>(times_[p.a]) + evict_move_ns(path, p.bytes);
     const double fetch_lead = fetch_move_ns(path, p.bytes) * (1 + o_.prefetch_margin);
     const std::size_t end = p.b + n_;
@@ -300,17 +337,18 @@ class Planner {
     const auto start = kernel_at(static_cast<double>(times_[end]) - fetch_lead, p.a, end);
     if (!evicted_by || !start || *start == p.a) {
       ++stats_.no_room;
-      return;
+      return Outcome::declined;
     }
     evict_to(p, path);
     emit(*start % n_, Action::prefetch(p.tensor));
     if (path == Path::host) book_host(p);
     estimate_.add(*evicted_by + 1, *start, -p.bytes);
+    return Outcome::evicted;
   }
 
   // Step 2 for one period: SSD if the period covers an SSD round trip, else host if it covers a
   // host round trip and host memory has room.
-  void offload(std::size_t index) {
+  Outcome offload(std::size_t index) {
     const Period& p = periods_[index];
     auto round_trip_ns = [&](Path path) {
       return evict_move_ns(path, p.bytes) + fetch_move_ns(path, p.bytes) * (1 + o_.prefetch_margin);
@@ -330,41 +368,73 @@ class Planner {
     if (d_.has(Path::host) && idle > round_trip_ns(Path::host)) {
       if (!host_fits(p.bytes)) {
         ++stats_.no_room;
-        return;
+        return Outcome::declined;
       }
       if (p.looped) return offload_looped(p, Path::host);
       return offload_local(index, Path::host);
     }
     ++stats_.too_short;
-    if (o_.stop_at_too_short) stuck_ = true;
+    return Outcome::too_short;
   }
 
-  // Step 2: greedy by pressure area. Areas only shrink as evictions are booked (the estimate
-  // falls, booked bandwidth narrows the half-way points), so a lazily re-evaluated max-heap
-  // finds the largest current area without re-sorting everything after each choice.
+  Span span(const Period& p) const { return {p.a, p.looped ? p.b + n_ : p.b}; }
+
+  // Step 2, as G10 runs it: every round sorts all periods by pressure area (equal non-zero
+  // areas: the larger bytes x duration first; a handled period counts 0) with
+  // std::sort, and handles the first. It stops when the first is already handled, when the
+  // estimate fits, or after as many rounds as there are periods. Periods with no area left are
+  // equal to the sort, so which of them comes first is whatever order std::sort leaves: G10
+  // keeps evicting them, and reproducing its plans means keeping its order (the one vector,
+  // sorted in place round after round). A period's area depends only on the kernels it spans
+  // (estimate and bookings there; outside them, areas only shrink and a zero stays zero), so
+  // after an eviction only the periods overlapping it are re-evaluated.
   void evict_greedily() {
-    std::priority_queue<HeapEntry, std::vector<HeapEntry>, HeapLess> heap;
-    for (std::size_t i = 0; i < periods_.size(); ++i) {
-      const Period& p = periods_[i];
-      heap.push({pressure_area(p), static_cast<double>(p.bytes) * static_cast<double>(p.time_ns),
-                 static_cast<std::uint32_t>(i)});
+    const std::size_t count = periods_.size();
+    update_pressure_time();
+    std::vector<std::uint32_t> order(count);
+    std::iota(order.begin(), order.end(), 0U);
+    std::vector<double> area(count), tie(count);
+    std::vector<char> handled(count, 0);
+    for (std::size_t i = 0; i < count; ++i) {
+      area[i] = pressure_area(periods_[i]);
+      tie[i] = static_cast<double>(periods_[i].bytes) * static_cast<double>(periods_[i].time_ns);
     }
-    while (!heap.empty() && estimate_.over_count() > 0 && !stuck_) {
-      HeapEntry top = heap.top();
-      heap.pop();
-      const Period& p = periods_[top.period];
-      if (top.area <= 0) break;  // no period takes pressure off a kernel above GPU memory
-      const double now = pressure_area(p);
-      if (now < top.area) {
-        top.area = now;
-        if (!heap.empty() && HeapLess{}(top, heap.top())) {
-          heap.push(top);
-          continue;
-        }
-        if (now <= 0) break;
+    // G10 breaks ties of areas within 1e-6 (of bytes x time: exact equality) when both are
+    // non-zero; zero areas stay equal.
+    const auto before = [&](std::uint32_t x, std::uint32_t y) {
+      if (area[x] != area[y]) return area[x] > area[y];
+      return area[x] != 0 && tie[x] > tie[y];
+    };
+    for (std::size_t round = 0; round < count && estimate_.over_count() > 0; ++round) {
+      std::sort(order.begin(), order.end(), before);
+      const std::uint32_t head = order.front();
+      if (handled[head]) break;
+      const Period& p = periods_[head];
+      const Span s = span(p);
+      if (s.to - s.from < 2 || !estimate_.over_in(s.from, s.to)) {
+        handled[head] = 1;  // one kernel long, or nothing above the line while it is idle
+        area[head] = 0;
+        continue;
       }
-      if (!estimate_.over_in(p.a, p.looped ? p.b + n_ : p.b)) continue;
-      offload(top.period);
+      const Outcome outcome = offload(head);
+      if (outcome == Outcome::too_short) {
+        // G10 leaves it unhandled: with area left it is first again every round (nothing more
+        // is planned); with none, another period may come first.
+        if (!o_.stop_at_too_short) {
+          handled[head] = 1;
+          area[head] = 0;
+        } else if (area[head] > 0) {
+          break;
+        }
+        continue;
+      }
+      handled[head] = 1;
+      area[head] = 0;
+      if (outcome != Outcome::evicted) continue;
+      update_pressure_time();
+      for (std::size_t i = 0; i < count; ++i)
+        if (!handled[i] && area[i] != 0 && overlap(span(periods_[i]), s, n_))
+          area[i] = pressure_area(periods_[i]);
     }
   }
 
@@ -413,18 +483,19 @@ class Planner {
   const Machine& m_;
   const G10Options& o_;
   std::size_t n_;
+  double rate_scale_;  ///< G10Options::gib_per_s_rates
   DeviceView d_;
   std::vector<std::int64_t> durations_;
   TransferBudget evict_;
   TransferBudget fetch_;
   ResidentEstimate estimate_;
   std::vector<std::int64_t> host_bytes_;
-  std::vector<std::int64_t> times_;  ///< kernel start times over two iterations, 2n + 1 entries
+  std::vector<std::int64_t> times_;    ///< kernel start times over two iterations, 2n + 1 entries
+  std::vector<std::int64_t> over_ns_;  ///< see update_pressure_time
   std::vector<Period> periods_;
   std::vector<LocalPrefetch> local_;
   std::vector<SlotAction> actions_;
   G10PlanStats stats_;
-  bool stuck_ = false;  ///< G10Options::stop_at_too_short fired
 };
 
 }  // namespace

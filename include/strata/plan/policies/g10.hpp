@@ -11,8 +11,11 @@
 /// 2. Eviction: while some kernel's estimate exceeds `memory_fraction` of GPU memory, the
 ///    inactive period whose eviction removes the most memory *pressure area* (bytes x time spent
 ///    above GPU memory, counted between the moments half the tensor could be out and half back
-///    in) is chosen next, greedily; planning stops when no period has any such area left (as
-///    G10 does when its sorted list starts with a period already handled). A period long enough for
+///    in) is chosen next, greedily. As in G10, every round sorts all periods by area (ties:
+///    bytes x duration) and takes the first; a period already handled counts 0, and planning
+///    stops when the first one is handled. Periods without area left are equal to the sort, so
+///    which of them comes first is the order `std::sort` leaves them in: G10 goes on evicting
+///    periods that relieve no pressure, and so does this planner. A period long enough for
 ///    an SSD round trip goes to the SSD, unless the SSD's eviction bandwidth is already booked at
 ///    that point and host memory has room, when it goes to the host; one long enough only for a
 ///    host round trip goes to the host if host memory has room; a shorter one stays. Bandwidth is
@@ -50,11 +53,20 @@ struct G10Options {
   /// nothing. true reproduces that (what G10's published results come from); false skips the
   /// period and goes on to the next.
   bool stop_at_too_short = true;
+  /// G10's planner converts its GB/s settings with 2^30 bytes (its simulator with 10^9): it
+  /// plans as if every link were 7.4 % faster than it runs. true plans at the machine's rates
+  /// read the same way (x 1.073741824), which is what G10's published plans come from.
+  bool gib_per_s_rates = true;
+  /// G10 leaves its first tensor (`tensor0` in its traces: A0) out of allocation and release
+  /// and adds its bytes once more to the estimate: it counts as resident twice at every kernel.
+  /// The tensor of this name gets that treatment; empty, or a workload without such a tensor:
+  /// none does.
+  std::string resident_tensor = "tensor0";
 };
 
 /// @brief What the planner decided, for tests and reports.
 struct G10PlanStats {
-  std::size_t inactive_periods = 0;   ///< periods considered (idle for two kernels or more)
+  std::size_t inactive_periods = 0;   ///< periods considered (G10 lists those one kernel long too)
   std::size_t evicted_to_host = 0;    ///< periods evicted to host memory
   std::size_t evicted_to_ssd = 0;     ///< periods evicted to the SSD
   std::size_t too_short = 0;          ///< chosen, but too short for any round trip
