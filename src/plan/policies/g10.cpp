@@ -301,7 +301,8 @@ class Planner {
     return peak + bytes <= static_cast<std::int64_t>(d_.host_capacity_bytes);
   }
   void book_host(const Period& p) {
-    for (std::size_t j = p.a; j < (p.looped ? p.b + n_ : p.b); ++j) host_bytes_[j % n_] += p.bytes;
+    const Span s = span(p);
+    for (std::size_t j = s.from; j < s.to; ++j) host_bytes_[j % n_] += p.bytes;
   }
 
   void evict_to(const Period& p, Path path) {
@@ -395,6 +396,10 @@ class Planner {
     std::iota(order.begin(), order.end(), 0U);
     std::vector<double> area(count), tie(count);
     std::vector<char> handled(count, 0);
+    const auto retire = [&](std::uint32_t i) {  // handled: it counts 0 from now on
+      handled[i] = 1;
+      area[i] = 0;
+    };
     for (std::size_t i = 0; i < count; ++i) {
       area[i] = pressure_area(periods_[i]);
       tie[i] = static_cast<double>(periods_[i].bytes) * static_cast<double>(periods_[i].time_ns);
@@ -412,8 +417,7 @@ class Planner {
       const Period& p = periods_[head];
       const Span s = span(p);
       if (s.to - s.from < 2 || !estimate_.over_in(s.from, s.to)) {
-        handled[head] = 1;  // one kernel long, or nothing above the line while it is idle
-        area[head] = 0;
+        retire(head);  // one kernel long, or nothing above the line while it is idle
         continue;
       }
       const Outcome outcome = offload(head);
@@ -421,15 +425,13 @@ class Planner {
         // G10 leaves it unhandled: with area left it is first again every round (nothing more
         // is planned); with none, another period may come first.
         if (!o_.stop_at_too_short) {
-          handled[head] = 1;
-          area[head] = 0;
+          retire(head);
         } else if (area[head] > 0) {
           break;
         }
         continue;
       }
-      handled[head] = 1;
-      area[head] = 0;
+      retire(head);
       if (outcome != Outcome::evicted) continue;
       update_pressure_time();
       for (std::size_t i = 0; i < count; ++i)
