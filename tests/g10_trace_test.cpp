@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "strata/analysis/vitality.hpp"
@@ -20,7 +21,9 @@ namespace {
 
 // An independent, deliberately naive reading of the same files and the definitions in the issue:
 // live bytes at k = persistent bytes + bytes of non-persistent tensors with first use <= k <= last
-// use + workspace of k. Shares no code with the importer or the analysis.
+// use. G10's kernels.config already lists each kernel's workspace as one of its output tensors
+// (Note [workspace in kernels.config]), so workspace.txt adds nothing here. Shares no code with
+// the importer or the analysis.
 struct Expected {
   std::size_t kernels = 0, tensors = 0, persistent_tensors = 0;
   std::uint64_t persistent_bytes = 0, peak_live_bytes = 0;
@@ -64,12 +67,8 @@ Expected independent(const std::filesystem::path& folder) {
       ++e.persistent_tensors;
       e.persistent_bytes += b;
     }
-  std::vector<std::uint64_t> workspace;
-  std::ifstream ws(folder / "workspace.txt");
-  std::string id, b, unit;
-  while (ws >> id >> b >> unit) workspace.push_back(std::stoull(b));
   for (std::size_t k = 0; k < e.kernels; ++k) {
-    std::uint64_t live = e.persistent_bytes + workspace.at(k);
+    std::uint64_t live = e.persistent_bytes;
     for (const auto& [name, r] : range)
       if (!weight[name] && r.first <= k && k <= r.second) live += bytes[name];
     if (live > e.peak_live_bytes) {
@@ -98,6 +97,45 @@ TEST(G10Trace, EveryWorkloadMatchesAnIndependentComputation) {
     EXPECT_EQ(v.peak_kernel, e.peak_kernel);
     EXPECT_EQ(v.ideal_ns, e.ideal_ns);
     EXPECT_EQ(ideal_ns(w), e.ideal_ns);
+  }
+}
+
+// Note [workspace in kernels.config]: in every shared trace, each kernel with a workspace in
+// workspace.txt has exactly one output tensor of kind workspace, that size rounded up to 4 KiB
+// and used by no other kernel, and no scratch memory on top of its tensors.
+TEST(G10Trace, EveryWorkspaceIsTheOutputTensorG10ListsForIt) {
+  STRATA_REQUIRE_G10();
+  for (const auto& folder : test::g10_folders()) {
+    SCOPED_TRACE(folder.string());
+    const Workload w = load_g10_folder(folder);
+    std::ifstream ws(folder / "workspace.txt");
+    std::string id, b, unit;
+    std::vector<std::uint64_t> listed;
+    while (ws >> id >> b >> unit) listed.push_back(std::stoull(b));
+    ASSERT_EQ(listed.size(), w.kernels.size());
+    std::map<TensorId, int> users;
+    for (const Kernel& k : w.kernels) {
+      std::set<TensorId> once(k.inputs.begin(), k.inputs.end());
+      once.insert(k.outputs.begin(), k.outputs.end());
+      for (TensorId t : once) ++users[t];
+    }
+    std::size_t workspaces = 0;
+    for (const Tensor& t : w.tensors) workspaces += t.kind == TensorKind::workspace ? 1 : 0;
+    std::size_t listed_nonzero = 0;
+    for (std::size_t k = 0; k < w.kernels.size(); ++k) {
+      EXPECT_EQ(w.kernels[k].workspace_bytes, 0u) << "kernel " << k;
+      if (listed[k] == 0) continue;
+      ++listed_nonzero;
+      int found = 0;
+      for (TensorId t : w.kernels[k].outputs) {
+        if (w.tensors[t].kind != TensorKind::workspace) continue;
+        ++found;
+        EXPECT_EQ(w.tensors[t].bytes, (listed[k] + 4095) / 4096 * 4096) << "kernel " << k;
+        EXPECT_EQ(users[t], 1) << w.tensors[t].name;
+      }
+      EXPECT_EQ(found, 1) << "kernel " << k;
+    }
+    EXPECT_EQ(workspaces, listed_nonzero);
   }
 }
 
@@ -214,6 +252,39 @@ TEST(G10Trace, SmallTraceReadsKindsPhasesAndWorkspace) {
   EXPECT_EQ(w.tensors[1].kind, TensorKind::input);
   EXPECT_EQ(w.tensors[2].kind, TensorKind::activation);
   EXPECT_EQ(w.tensors[3].kind, TensorKind::gradient);
+}
+
+// Note [workspace in kernels.config]: a workspace that kernels.config lists as a single-use
+// output of its size (rounded up to 4 KiB) is that tensor; any other workspace is scratch memory
+// on top of the kernel's tensors.
+TEST(G10Trace, AWorkspaceListedAsASingleUseOutputIsThatTensor) {
+  const std::string with_tensor9 =
+      replace_line(kSmall, 9,
+                   "tensor3 Is weight (global)?: 0, Size in byte: 4096, Range:12288--16384\n"
+                   "tensor9 Is weight (global)?: 0, Size in byte: 8192, Range:90000--98192");
+  const auto tensor9 = [](const Workload& w) {
+    for (const Tensor& t : w.tensors)
+      if (t.name == "tensor9") return t;
+    ADD_FAILURE() << "no tensor9";
+    return Tensor{};
+  };
+  for (const char* bytes : {"4097", "8000", "8192"}) {  // all round up to 8192
+    SCOPED_TRACE(bytes);
+    const Workload w = parse_g10_trace(
+        with_tensor9, "k", fmt::format("000 {} B\n001 0 B\n002 0 B\n", bytes), "w", "adopted");
+    EXPECT_EQ(tensor9(w).kind, TensorKind::workspace);
+    EXPECT_EQ(w.kernels[0].workspace_bytes, 0u);
+    EXPECT_EQ(analyze_vitality(w).peak_live_bytes, 8192u + 4096u + 4096u + 8192u);
+  }
+  // A size that does not round to the tensor's: scratch on top, and tensor9 an activation.
+  const Workload other =
+      parse_g10_trace(with_tensor9, "k", "000 8193 B\n001 0 B\n002 0 B\n", "w", "o");
+  EXPECT_EQ(tensor9(other).kind, TensorKind::activation);
+  EXPECT_EQ(other.kernels[0].workspace_bytes, 8193u);
+  // tensor4 has the size but kernel 2 reads it: not a workspace.
+  const Workload used = parse_g10_trace(kSmall, "k", "000 0 B\n001 8192 B\n002 0 B\n", "w", "u");
+  EXPECT_EQ(used.tensors[3].kind, TensorKind::gradient);
+  EXPECT_EQ(used.kernels[1].workspace_bytes, 8192u);
 }
 
 TEST(G10Trace, AnyCorruptedLineIsNamedByItsNumber) {

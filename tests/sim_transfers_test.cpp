@@ -150,6 +150,98 @@ TEST(SimTransfers, MaxMinWithTwoResources) {
   EXPECT_EQ(e.stats(1).busy_ns, 1'000'000'000);
 }
 
+TEST(SimTransfers, ALaterClassWaitsWhileAnEarlierOneSaturatesTheResource) {
+  TransferEngine e({{"bus", 1 * kGBps}});
+  const TransferId later = e.start(route({0}), 1'000'000'000, 0, /*cls=*/1);
+  const TransferId first = e.start(route({0}), 1'000'000'000, 0, /*cls=*/0);
+  e.advance(0);
+  EXPECT_DOUBLE_EQ(e.info(first).bytes_per_s, 1 * kGBps);
+  EXPECT_DOUBLE_EQ(e.info(later).bytes_per_s, 0);
+  const std::vector<Completion> done = e.run_to_completion();
+  EXPECT_EQ(finish_of(done, first), 1'000'000'000);
+  EXPECT_EQ(finish_of(done, later), 2'000'000'000);
+}
+
+TEST(SimTransfers, ALaterClassGetsWhatTheEarlierOneLeaves) {
+  // First (class 0) crosses the 2 GB/s link only. Of class 1, `both` crosses the bus and the
+  // link (nothing left on the link: 0) and `bus` the 10 GB/s bus alone (all of it). Once
+  // `first` is done at 1 s, class 1 shares max-min: `both` 2 GB/s, `bus` the other 8.
+  TransferEngine e({{"bus", 10 * kGBps}, {"link", 2 * kGBps}});
+  const TransferId first = e.start(route({1}), 2'000'000'000, 0, 0);
+  const TransferId both = e.start(route({0, 1}), 2'000'000'000, 0, 1);
+  const TransferId bus = e.start(route({0}), 18'000'000'000, 0, 1);
+  e.advance(0);
+  EXPECT_DOUBLE_EQ(e.info(first).bytes_per_s, 2 * kGBps);
+  EXPECT_DOUBLE_EQ(e.info(both).bytes_per_s, 0);
+  EXPECT_DOUBLE_EQ(e.info(bus).bytes_per_s, 10 * kGBps);
+  const std::vector<Completion> done = e.run_to_completion();
+  EXPECT_EQ(finish_of(done, first), 1'000'000'000);
+  EXPECT_EQ(finish_of(done, both), 2'000'000'000);
+  // bus: 10e9 by 1 s, 8e9 in the next second, then done: 18e9 at 2 s.
+  EXPECT_EQ(finish_of(done, bus), 2'000'000'000);
+}
+
+TEST(SimTransfers, AnEarlierClassStartingTakesTheBandwidthAtOnce) {
+  // A class-1 transfer has the bus alone for 0.5 s (0.5e9 moved); a class-0 one arrives and
+  // takes it all for 1 s; the first moves its last 0.5e9 after that.
+  Driver d({{"bus", 1 * kGBps}});
+  const TransferId a = d.engine.start(route({0}), 1'000'000'000, 0, 1);
+  TransferId b;
+  d.queue.schedule(500'000'000, Event{2, 0, 0});
+  d.reschedule();
+  d.queue.run([&](const FiredEvent& e) {
+    if (e.event.kind == 2) {
+      b = d.engine.start(route({0}), 1'000'000'000, e.time_ns, 0);
+    } else {
+      d.pending = {};
+      for (const Completion& c : d.engine.advance(e.time_ns)) d.done.push_back(c);
+    }
+    d.reschedule();
+  });
+  EXPECT_EQ(finish_of(d.done, b), 1'500'000'000);
+  EXPECT_EQ(finish_of(d.done, a), 2'000'000'000);
+  d.engine.check_invariants(/*expect_idle=*/true);
+}
+
+TEST(SimTransfers, InOrderTransfersOfAQueueGoOneAfterAnother) {
+  TransferEngine e({{"bus", 1 * kGBps}});
+  const TransferId a = e.start(route({0}), 1'000'000'000, 0, 0, /*in_order=*/true);
+  const TransferId b = e.start(route({0}), 1'000'000'000, 0, 0, /*in_order=*/true);
+  e.advance(0);
+  EXPECT_DOUBLE_EQ(e.info(a).bytes_per_s, 1 * kGBps);
+  EXPECT_DOUBLE_EQ(e.info(b).bytes_per_s, 0);
+  const std::vector<Completion> done = e.run_to_completion();
+  EXPECT_EQ(finish_of(done, a), 1'000'000'000);
+  EXPECT_EQ(finish_of(done, b), 2'000'000'000);
+}
+
+TEST(SimTransfers, TheHeadsOfTwoQueuesShareMaxMinThenTheirFollowersAndTheFairOnesGetTheRest) {
+  // Queue A starts at link A (2 GB/s), queue B at link B (10 GB/s); both cross the 10 GB/s bus.
+  // The heads share max-min: A1 its link's 2, B1 the bus's other 8. A2 and B2, second in their
+  // queues, find their link or the bus full: 0. A fair transfer on link B alone gets link B's
+  // remaining 2.
+  TransferEngine e({{"link A", 2 * kGBps}, {"link B", 10 * kGBps}, {"bus", 10 * kGBps}});
+  const TransferId a1 = e.start(route({0, 2}), 2'000'000'000, 0, 0, true);
+  const TransferId b1 = e.start(route({1, 2}), 8'000'000'000, 0, 0, true);
+  const TransferId a2 = e.start(route({0, 2}), 1'000'000'000, 0, 0, true);
+  const TransferId b2 = e.start(route({1, 2}), 1'000'000'000, 0, 0, true);
+  const TransferId fair = e.start(route({1}), 2'000'000'000, 0, 0, false);
+  e.advance(0);
+  EXPECT_DOUBLE_EQ(e.info(a1).bytes_per_s, 2 * kGBps);
+  EXPECT_DOUBLE_EQ(e.info(b1).bytes_per_s, 8 * kGBps);
+  EXPECT_DOUBLE_EQ(e.info(a2).bytes_per_s, 0);
+  EXPECT_DOUBLE_EQ(e.info(b2).bytes_per_s, 0);
+  EXPECT_DOUBLE_EQ(e.info(fair).bytes_per_s, 2 * kGBps);
+  const std::vector<Completion> done = e.run_to_completion();
+  // All of a1, b1 and fair finish at 1 s; then a2 (2 GB/s) and b2 (the bus's other 8) run as
+  // heads: b2 at 1.125 s; a2 has link A to itself until 1.5 s.
+  EXPECT_EQ(finish_of(done, a1), 1'000'000'000);
+  EXPECT_EQ(finish_of(done, b1), 1'000'000'000);
+  EXPECT_EQ(finish_of(done, fair), 1'000'000'000);
+  EXPECT_EQ(finish_of(done, b2), 1'125'000'000);
+  EXPECT_EQ(finish_of(done, a2), 1'500'000'000);
+}
+
 TEST(SimTransfers, LatencyPhaseUsesNoBandwidth) {
   TransferEngine e({{"bus", 1 * kGBps}});
   const TransferId a = e.start(route({0}), 1'000'000'000, 0);
@@ -326,6 +418,8 @@ struct Scenario {
     std::size_t target;  // index of the transfer to cancel
     Route route;
     std::uint64_t bytes;
+    TransferClass cls;
+    bool in_order;
   };
   std::vector<Op> ops;  // sorted by time
 };
@@ -343,10 +437,16 @@ Scenario random_scenario(std::uint64_t seed, int transfers) {
     const int len = 1 + static_cast<int>(rng() % 4);
     for (int k = 0; k < len; ++k) r.resources.push_back(static_cast<ResourceId>(rng() % nres));
     r.latency_ns = static_cast<TimeNs>(rng() % 3) * 1000;
-    s.ops.push_back({t, false, 0, r, rng() % 50'000'000});
+    const auto cls = static_cast<TransferClass>(rng() % 3);
+    s.ops.push_back({t, false, 0, r, rng() % 50'000'000, cls, rng() % 2 == 0});
     if (rng() % 5 == 0)
-      s.ops.push_back(
-          {t + static_cast<TimeNs>(rng() % 5'000'000), true, static_cast<std::size_t>(i), {}, 0});
+      s.ops.push_back({t + static_cast<TimeNs>(rng() % 5'000'000),
+                       true,
+                       static_cast<std::size_t>(i),
+                       {},
+                       0,
+                       0,
+                       false});
   }
   std::stable_sort(s.ops.begin(), s.ops.end(),
                    [](const Scenario::Op& a, const Scenario::Op& b) { return a.at < b.at; });
@@ -374,7 +474,7 @@ Outcome play(const Scenario& s) {
       if (op.target < out.ids.size() && e.cancel(out.ids[op.target], op.at))
         out.cancelled[op.target] = true;
     } else {
-      out.ids.push_back(e.start(op.route, op.bytes, op.at));
+      out.ids.push_back(e.start(op.route, op.bytes, op.at, op.cls, op.in_order));
       out.cancelled.push_back(false);
     }
   }

@@ -1,6 +1,7 @@
 // What the simulator does for the policies on Unified Memory, on hand-built workloads with exact
 // answers: Note [swap under Unified Memory] (sim/simulator.hpp: a victim's room is reused while
-// its bytes leave; a tensor populated in place gets the room as it is vacated) and Note [dead
+// its bytes leave; a tensor populated in place gets the room as it is vacated), Note [faults
+// first under Unified Memory] (faults before prefetches on a shared link) and Note [dead
 // tensors] (plan/policy.hpp: kept and written back, or dropped when evicted).
 #include <gtest/gtest.h>
 
@@ -95,7 +96,8 @@ TEST(SimUnifiedMemory, APlansEvictionSwapsToo) {
 
 // A prefetch hint for a tensor whose eviction is in flight: with explicit copies it cancels the
 // eviction; under Unified Memory the hint is ignored (G10's guidedTransfer skips pages in
-// transfer) and the kernel that needs the tensor cancels the eviction itself.
+// transfer) and the kernel that needs the tensor waits for the plan's eviction to finish, then
+// faults it back.
 TEST(SimUnifiedMemory, APrefetchOfATensorBeingEvictedIsIgnored) {
   test::WorkloadBuilder wb;
   const TensorId a = wb.tensor(600'000, true);
@@ -109,10 +111,62 @@ TEST(SimUnifiedMemory, APrefetchOfATensorBeingEvictedIsIgnored) {
   const Report paged = run(w, p, TestPolicy(true, DeadTensors::freed));
   ASSERT_TRUE(paged.feasible) << paged.infeasible_reason;
   EXPECT_EQ(paged.plan_actions_ignored, 1u);
-  EXPECT_EQ(paged.iteration_ns, 300'000);  // kernel 2 cancels the eviction at 200 us
+  // a leaves from 100 us to 701 us, comes back by 1'302 us; kernel 2 then runs 100 us.
+  EXPECT_EQ(paged.iteration_ns, 1'402'000);
+  EXPECT_EQ(paged.demand_fetches, 1u);
   const Report copies = run(w, p, TestPolicy(false, DeadTensors::freed));
   EXPECT_EQ(copies.plan_actions_ignored, 0u);
   EXPECT_EQ(copies.iteration_ns, 300'000);
+}
+
+// Note [faults first under Unified Memory]: weights a and b (400 kB each, both fit) start on
+// host; the plan prefetches b as kernel 0 begins, and kernel 0 faults a in at the same time.
+// Under Unified Memory the fault has the link to itself (a arrives at 1 + 400 us) and the
+// prefetch gets it afterwards (b at 801 us, when kernel 1 can start); explicit copies share it,
+// both arriving at 801 us.
+TEST(SimUnifiedMemory, AFaultGoesBeforeAPrefetch) {
+  test::WorkloadBuilder wb;
+  const TensorId a = wb.tensor(400'000, true);
+  const TensorId b = wb.tensor(400'000, true);
+  wb.kernel(100'000, {a}, {});
+  wb.kernel(100'000, {b}, {});
+  const Workload w = wb.done();
+  Plan p = make_empty_plan(w, "p", "test");
+  p.initial[a] = TierKind::host;
+  p.initial[b] = TierKind::host;
+  p.kernels[0].before = {Action::prefetch(b)};
+  const Report paged = run(w, p, TestPolicy(true, DeadTensors::freed));
+  ASSERT_TRUE(paged.feasible) << paged.infeasible_reason;
+  EXPECT_EQ(paged.demand_fetches, 1u);
+  EXPECT_EQ(paged.iteration_ns, 801'000 + 100'000);
+  const Report copies = run(w, p, TestPolicy(false, DeadTensors::freed));
+  EXPECT_EQ(copies.iteration_ns, 801'000 + 100'000 + 100'000);
+}
+
+// Note [faults first under Unified Memory]: prefetches go in the order the plan issues them.
+// a and b (400 kB each) start on host and are both prefetched as kernel 0 (500 us) begins;
+// kernel 1 needs a, kernel 2 b. In order, a is there at 401 us and b at 801 us; shared fairly,
+// both arrive at 801 us.
+TEST(SimUnifiedMemory, PrefetchesArriveInTheOrderTheyWereIssued) {
+  test::WorkloadBuilder wb;
+  const TensorId a = wb.tensor(400'000, true);
+  const TensorId b = wb.tensor(400'000, true);
+  wb.kernel(500'000, {}, {});
+  wb.kernel(100'000, {a}, {});
+  wb.kernel(100'000, {b}, {});
+  const Workload w = wb.done();
+  Plan p = make_empty_plan(w, "p", "test");
+  p.initial[a] = TierKind::host;
+  p.initial[b] = TierKind::host;
+  p.kernels[0].before = {Action::prefetch(a), Action::prefetch(b)};
+  const Report paged = run(w, p, TestPolicy(true, DeadTensors::freed));
+  ASSERT_TRUE(paged.feasible) << paged.infeasible_reason;
+  // a at 401 us: kernel 1 runs 500-600 us; b at 801 us: kernel 2 runs 801-901 us.
+  EXPECT_EQ(paged.iteration_ns, 901'000);
+  EXPECT_EQ(paged.demand_fetches, 0u);
+  // Fair: both at 801 us; kernel 1 runs 801-901, kernel 2 901-1001.
+  const Report copies = run(w, p, TestPolicy(false, DeadTensors::freed));
+  EXPECT_EQ(copies.iteration_ns, 1'001'000);
 }
 
 // Weight a (600 kB) on the device; kernel 1 writes a fresh 600 kB tensor c, populated in place.

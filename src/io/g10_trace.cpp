@@ -157,8 +157,42 @@ void infer_kinds(Workload& w) {
   }
 }
 
+constexpr std::uint64_t kG10PageBytes = 4096;
+
+/// Note [workspace in kernels.config]: G10 turns each workspace.txt entry into a tensor before it
+/// writes kernels.config (its main.cc, loadWorkspaceSizes, adds `new Tensor(workspace_size)` to
+/// the kernel's outputs), so G10's traces list every workspace twice: as a line of workspace.txt
+/// and as an output tensor, padded to 4 KiB pages like every tensor, that no other kernel uses.
+/// Counting both would hold the kernel's scratch memory twice (8.5 GB more on Inceptionv3-1024's
+/// largest convolution). So a workspace that kernels.config already lists that way is that
+/// tensor: it becomes TensorKind::workspace, and G10's simulator treats it as it does (an output
+/// allocated when the kernel starts, free once it ends). A workspace with no such tensor (a trace
+/// written by hand) is scratch memory on top of the kernel's tensors, Kernel::workspace_bytes.
+void adopt_workspace(Workload& w, std::size_t kernel, std::uint64_t bytes,
+                     const std::vector<std::uint32_t>& uses) {
+  const std::uint64_t padded = (bytes + kG10PageBytes - 1) / kG10PageBytes * kG10PageBytes;
+  for (TensorId t : w.kernels[kernel].outputs) {
+    Tensor& tensor = w.tensors[t];
+    if (!tensor.persistent && tensor.bytes == padded && uses[t] == 1) {
+      tensor.kind = TensorKind::workspace;
+      return;
+    }
+  }
+  w.kernels[kernel].workspace_bytes = bytes;
+}
+
 void parse_workspace(Workload& w, std::string_view text, std::string_view source) {
   const Fail fail{source};
+  // Kernels using each tensor (once per kernel), for Note [workspace in kernels.config].
+  std::vector<std::uint32_t> uses(w.tensors.size(), 0);
+  std::vector<std::size_t> last_kernel(w.tensors.size(), w.kernels.size());
+  for (std::size_t k = 0; k < w.kernels.size(); ++k)
+    for (const auto* list : {&w.kernels[k].inputs, &w.kernels[k].outputs})
+      for (TensorId t : *list)
+        if (last_kernel[t] != k) {
+          last_kernel[t] = k;
+          ++uses[t];
+        }
   Lines lines(text);
   std::string_view line;
   std::size_t count = 0;
@@ -180,7 +214,7 @@ void parse_workspace(Workload& w, std::string_view text, std::string_view source
       fail(lines.number(), "workspace for kernel " + std::to_string(*id) +
                                ", but kernels.config has only " + std::to_string(w.kernels.size()) +
                                " kernels");
-    w.kernels[count].workspace_bytes = *bytes;
+    if (*bytes > 0) adopt_workspace(w, count, *bytes, uses);
     ++count;
   }
   if (count != w.kernels.size())

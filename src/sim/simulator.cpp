@@ -27,6 +27,9 @@ namespace {
 
 using Kind = ResidencyState::Kind;
 
+/// Note [faults first under Unified Memory]: the transfer classes.
+constexpr TransferClass kFirst = 0;
+constexpr TransferClass kAfterFaults = 1;
 constexpr std::uint32_t kEngineTick = 1;
 constexpr std::uint32_t kKernelEnd = 2;  ///< Event::index = the stream
 /// first-touch faults (or a measured kernel's faults) handled; Event::index = the stream
@@ -121,13 +124,17 @@ class Stream {
   GpuId gpu() const { return gpu_; }
 
  private:
+  /// Why a copy moves: Note [faults first under Unified Memory] ranks them, and a kernel that
+  /// needs a tensor cancels a victim's eviction but not the plan's (Note [swap under Unified
+  /// Memory]).
+  enum class Copy : std::uint8_t { demand_fetch, prefetch, plan_eviction, victim_eviction };
   struct TensorState {
     Residency res{0};
     std::int64_t last_access_ns = 0;
     std::int64_t arrived_ns = 0;  ///< when it last arrived on the device (Recency::arrival)
     TransferId xfer;
-    bool xfer_is_fault = false;
-    bool queued = false;  ///< waiting for device space
+    Copy xfer_why = Copy::prefetch;  ///< of xfer
+    bool queued = false;             ///< waiting for device space
     bool queued_demand = false;
     bool reset_on_finish = false;  ///< non-persistent, released while copying across iterations
     /// evicting as a swap (Note [swap under Unified Memory]): its device room is already free
@@ -176,7 +183,7 @@ class Stream {
   std::string where() const;
 
   LinkId link_to_device(TierId other) const;
-  void start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns);
+  void start_copy(TensorId t, TierId to, Copy why, TimeNs extra_latency_ns);
   void on_copy_done(const Completion& c, const XferInfo& info);
   bool try_cancel_eviction(TensorId t);
   void release_tensor(TensorId t);
@@ -397,7 +404,7 @@ LinkId Stream::link_to_device(TierId other) const {
   return *l;
 }
 
-void Stream::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_ns) {
+void Stream::start_copy(TensorId t, TierId to, Copy why, TimeNs extra_latency_ns) {
   TensorState& s = ts_[t];
   const TierId from = s.res.state().from;
   const LinkId link = link_to_device(from == dev_ ? to : from);
@@ -417,8 +424,11 @@ void Stream::start_copy(TensorId t, TierId to, bool fault, TimeNs extra_latency_
     dev_freeing_ += bytes;
   }
   const TimeNs now = q_.now();
-  s.xfer = engine_.start(route, bytes, now);
-  s.xfer_is_fault = fault;
+  // Note [faults first under Unified Memory]; explicit copies are one class, sharing fairly.
+  const bool first = !swap_evictions_ || why == Copy::demand_fetch || why == Copy::plan_eviction;
+  s.xfer = engine_.start(route, bytes, now, first ? kFirst : kAfterFaults,
+                         /*in_order=*/swap_evictions_);
+  s.xfer_why = why;
   const std::uint32_t slot = static_cast<std::uint32_t>(s.xfer.value & 0xffffffffu);
   if (sh_.xfers.size() <= slot) sh_.xfers.resize(slot + 1);
   const bool forward = m_.links[link].from == from;
@@ -467,7 +477,7 @@ void Stream::on_copy_done(const Completion& c, const XferInfo& info) {
   if (o_.record_timeline && steady_) {
     const std::string what =
         st.to == dev_
-            ? (s.xfer_is_fault ? "fault " : "fetch ")
+            ? (s.xfer_why == Copy::demand_fetch ? "fault " : "fetch ")
             : (std::string("evict -> ") + std::string(to_string(m_.tiers[st.to].kind)) + " ");
     record_span(sh_.track_base + info.track, what + w_.tensors[t].name, info.start_ns, c.finish_ns);
   }
@@ -637,7 +647,7 @@ void Stream::grant(TensorId t) {
       item_handling_ns_ += handling_ns;  // flow meanwhile
       handling_ns = 0;
     }
-    start_copy(t, dev_, fault, handling_ns);
+    start_copy(t, dev_, fault ? Copy::demand_fetch : Copy::prefetch, handling_ns);
   }
   s.queued_demand = false;
 }
@@ -721,7 +731,7 @@ void Stream::make_room() {
       }
       continue;
     }
-    start_copy(t, victim_destination(t), false, 0);
+    start_copy(t, victim_destination(t), Copy::victim_eviction, 0);
     if (steady_) {
       ++r_.victim_evictions;
       r_.victim_eviction_bytes += bytes_of(t);
@@ -754,7 +764,7 @@ void Stream::issue(const Action& a) {
       if (st.kind != Kind::resident || st.from != dev_ || s.pin == pin_epoch_) return ignored();
       TierId to = resolve_tier(m_, gpu_, a.to);
       if (free_in(to) < bytes_of(t)) to = victim_destination(t);
-      start_copy(t, to, false, 0);
+      start_copy(t, to, Copy::plan_eviction, 0);
       break;
     }
     case ActionKind::release: release_tensor(t); break;
@@ -906,7 +916,10 @@ void Stream::try_start() {
   for (TensorId t : *need_) {
     if (in_place(t)) continue;
     const ResidencyState st = ts_[t].res.state();
-    if (st.kind == Kind::moving && st.from == dev_) try_cancel_eviction(t);
+    // Note [swap under Unified Memory]: the plan's evictions run their course.
+    if (st.kind == Kind::moving && st.from == dev_ &&
+        !(swap_evictions_ && ts_[t].xfer_why == Copy::plan_eviction))
+      try_cancel_eviction(t);
     const ResidencyState cur = ts_[t].res.state();
     if ((cur.kind == Kind::resident && cur.from != dev_) || cur.kind == Kind::absent)
       enqueue(t, true);
@@ -926,7 +939,7 @@ void Stream::try_start() {
     ready = false;
     Block b = Block::space;
     if (st.kind == Kind::moving && st.to == dev_)
-      b = s.xfer_is_fault ? Block::fault : Block::prefetch;
+      b = s.xfer_why == Copy::demand_fetch ? Block::fault : Block::prefetch;
     if (b == Block::fault || (b == Block::prefetch && block != Block::fault) ||
         block == Block::none)
       block = b;

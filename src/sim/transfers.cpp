@@ -15,6 +15,8 @@ namespace {
 
 constexpr std::uint64_t kSlotMask = 0xffffffffULL;
 constexpr double kNsPerS = 1e9;
+/// Turn::queue of a transfer shared fairly (it waits in no queue).
+constexpr ResourceId kFairQueue = std::numeric_limits<ResourceId>::max();
 
 /// Whole ns needed to move `bytes` at `bytes_per_s`: rounded up, except that a quotient within
 /// 1e-12 (relative) of an integer is that integer. See Note [fluid max-min transfers].
@@ -59,7 +61,8 @@ double TransferEngine::remaining_at(const Transfer& x, TimeNs t) const noexcept 
   return left > 0 ? left : 0;
 }
 
-TransferId TransferEngine::start(const Route& route, std::uint64_t bytes, TimeNs now_ns) {
+TransferId TransferEngine::start(const Route& route, std::uint64_t bytes, TimeNs now_ns,
+                                 TransferClass cls, bool in_order) {
   if (route.resources.empty())
     throw InvalidInput(
         "transfer route crosses no resource; give at least one (its rate would "
@@ -87,6 +90,9 @@ TransferId TransferEngine::start(const Route& route, std::uint64_t bytes, TimeNs
   Transfer& x = slots_[slot];
   x.state = State::waiting;
   x.seq = next_seq_++;
+  x.cls = cls;
+  x.in_order = in_order;
+  x.queue = route.resources.front();
   x.bytes = bytes;
   x.start_ns = now_ns;
   x.flow_ns = now_ns + route.latency_ns;
@@ -243,18 +249,55 @@ void TransferEngine::release(std::uint32_t slot) {
 }
 
 void TransferEngine::recompute_rates(TimeNs t) {
-  // Progressive filling (Note [fluid max-min transfers]).
-  const std::size_t n = flowing_.size();
+  // Progressive filling (Note [fluid max-min transfers]), one group after another: by class;
+  // within a class the in-order transfers by their place in their queue (every queue's first,
+  // then every queue's second, ...), then the fair ones together.
   touched_.clear();
-  for (std::uint32_t slot : flowing_)
-    for (ResourceId r : slots_[slot].route) {
-      if (unfrozen_[r]++ == 0) {
-        touched_.push_back(r);
-        cap_left_[r] = resources_[r].bytes_per_s;
-      }
-    }
+  order_.clear();
+  for (std::uint32_t i = 0; i < flowing_.size(); ++i) {
+    const Transfer& x = slots_[flowing_[i]];
+    for (ResourceId r : x.route)
+      if (unfrozen_[r]++ == 0) touched_.push_back(r);
+    order_.push_back({x.cls, x.in_order ? x.queue : kFairQueue, 0, i});
+  }
   std::sort(touched_.begin(), touched_.end());  // ties between bottlenecks go to the lowest id
-  // Per-resource lists of flowing transfers (indices into flowing_), CSR-style.
+  for (ResourceId r : touched_) {
+    unfrozen_[r] = 0;
+    cap_left_[r] = resources_[r].bytes_per_s;
+  }
+  if (flowing_.empty()) return;
+  // Place in queue: flowing_ is in start order, so a stable sort by (class, queue) lists each
+  // queue in start order.
+  std::stable_sort(order_.begin(), order_.end(), [](const Turn& a, const Turn& b) {
+    return a.cls != b.cls ? a.cls < b.cls : a.queue < b.queue;
+  });
+  for (std::size_t j = 0; j < order_.size(); ++j)
+    if (order_[j].queue != kFairQueue && j > 0 && order_[j - 1].cls == order_[j].cls &&
+        order_[j - 1].queue == order_[j].queue)
+      order_[j].place = order_[j - 1].place + 1;
+  // Fair transfers go after every place of their class's queues.
+  for (Turn& turn : order_)
+    if (turn.queue == kFairQueue) turn.place = std::numeric_limits<std::uint32_t>::max();
+  std::stable_sort(order_.begin(), order_.end(), [](const Turn& a, const Turn& b) {
+    return a.cls != b.cls ? a.cls < b.cls : a.place < b.place;
+  });
+  for (std::size_t j = 0; j < order_.size();) {
+    group_.clear();
+    const std::size_t first = j;
+    for (; j < order_.size() && order_[j].cls == order_[first].cls &&
+           order_[j].place == order_[first].place;
+         ++j)
+      group_.push_back(order_[j].index);
+    fill(group_);
+  }
+  rebase(t);
+}
+
+void TransferEngine::fill(const std::vector<std::uint32_t>& group) {
+  std::size_t left = group.size();
+  for (std::uint32_t i : group)
+    for (ResourceId r : slots_[flowing_[i]].route) ++unfrozen_[r];
+  // Per-resource lists of the group's transfers (indices into flowing_), CSR-style.
   std::uint32_t offset = 0;
   for (ResourceId r : touched_) {
     csr_begin_[r] = offset;
@@ -262,11 +305,10 @@ void TransferEngine::recompute_rates(TimeNs t) {
   }
   csr_.resize(offset);
   csr_fill_.assign(csr_begin_.begin(), csr_begin_.end());
-  for (std::uint32_t i = 0; i < n; ++i)
+  for (std::uint32_t i : group)
     for (ResourceId r : slots_[flowing_[i]].route) csr_[csr_fill_[r]++] = i;
 
-  frozen_.assign(n, 0);
-  std::size_t left = n;
+  frozen_.assign(flowing_.size(), 0);
   while (left > 0) {
     ResourceId best = 0;
     double best_share = std::numeric_limits<double>::infinity();
@@ -278,7 +320,7 @@ void TransferEngine::recompute_rates(TimeNs t) {
         best = r;
       }
     }
-    STRATA_EXPECTS(best_share > 0 && std::isfinite(best_share),
+    STRATA_EXPECTS(std::isfinite(best_share),
                    fmt::format("transfer engine: fair share {} B/s on resource '{}'", best_share,
                                resources_[best].name));
     for (std::uint32_t k = csr_begin_[best]; k < csr_fill_[best]; ++k) {
@@ -294,8 +336,9 @@ void TransferEngine::recompute_rates(TimeNs t) {
       }
     }
   }
-  for (ResourceId r : touched_) unfrozen_[r] = 0;
+}
 
+void TransferEngine::rebase(TimeNs t) {
   // Re-base only the transfers whose rate changed; the others keep their finish time exactly.
   for (std::uint32_t slot : flowing_) {
     Transfer& x = slots_[slot];

@@ -68,9 +68,25 @@
 /// that room at once (its bytes arrive as the evicted ones leave); a tensor or workspace
 /// populated in place only as the evicted bytes vacate it (the stream wakes when enough have
 /// left). The device tier counts the frames mapped, which never exceed its capacity. A prefetch
-/// hint for a tensor on its way out is ignored (G10's guidedTransfer skips pages in transfer);
-/// the kernel that needs the tensor cancels the eviction, taking its room back if it is still
-/// free, or else finds it once it is out.
+/// hint for a tensor on its way out is ignored (G10's guidedTransfer skips pages in transfer).
+/// A kernel that needs a tensor the plan is evicting waits for the eviction to finish and then
+/// faults the tensor back: G10 marks pre-evicted pages in transfer from the hint on, and a kernel
+/// waits for pages in transfer. A victim's eviction, though, the kernel cancels, taking the room
+/// back if it is still free (or else it finds the tensor once it is out): the driver takes a
+/// victim page by page, only as many as the incoming pages need, so a victim tensor is mostly
+/// still there when it is wanted again, where strata evicts a victim whole.
+///
+/// Note [faults first under Unified Memory]: the UVM driver services faults before prefetch
+/// hints, and each kind of request in the order it came. G10's batcher fills every 50-page batch
+/// from FIFO queues of pages in a fixed order: the plan's pre-evictions, then faulted pages, then
+/// prefetches (BatcherEvent::execute: processPreevict, processPFFetch, processAlloc,
+/// processPrefetch), so a fault never shares the link with a prefetch, a victim's pages go out
+/// only in what the pre-evictions leave, and the pages of an earlier prefetch go before those of
+/// a later one. Under a policy on Unified Memory demand fetches and the plan's evictions are
+/// therefore one transfer class and prefetches and victim evictions a later one, every copy in
+/// order behind the earlier ones of its class on its link direction (TransferClass, in_order;
+/// Note [fluid max-min transfers]). Explicit copies (the other policies) are one class, sharing
+/// max-min fairly, as copies on a runtime's copy engines may.
 
 #include <cstdint>
 #include <span>

@@ -7,10 +7,18 @@
 /// capacity in bytes per second. After a fixed latency its bytes flow at a rate; the rates of all
 /// flowing transfers are the max-min fair allocation over all resources, computed by progressive
 /// filling: raise every unfrozen rate together until some resource is full, freeze the transfers
-/// crossing it at its fair share, repeat. Rates are recomputed only when the set of flowing
-/// transfers changes (a start's latency ends, a transfer finishes or is cancelled), so between
-/// changes every rate is constant and each transfer's completion time is known. The engine
-/// does not own a clock or an event queue: the simulator asks next_event_ns(), schedules one
+/// crossing it at its fair share, repeat. Transfers come in priority classes (TransferClass,
+/// lower first): each class is filled over what the classes before it left, so a later class
+/// gets only the bandwidth the earlier ones cannot use (none while they saturate a resource it
+/// crosses). Within a class a transfer is either fair (the default) or in order: in-order
+/// transfers queue behind the earlier in-order transfers of their class whose route starts with
+/// the same resource (a link direction, say), as pages do in a driver's FIFO queue. The first of
+/// every queue is filled together, then the second of every queue over what is left, and so on;
+/// the class's fair transfers share what remains after that. With one class of fair transfers
+/// this is plain max-min fairness. Rates are recomputed only when the set of flowing transfers
+/// changes (a start's latency ends, a transfer finishes or is cancelled), so between changes
+/// every rate is constant and each transfer's completion time is known. The engine does not
+/// own a clock or an event queue: the simulator asks next_event_ns(), schedules one
 /// event there, and calls advance(t) when it fires (re-scheduling after any start or cancel).
 ///
 /// Rounding: completion times are rounded up to the next whole ns, except that a quotient
@@ -33,6 +41,9 @@
 namespace strata::sim {
 
 using ResourceId = std::uint32_t;
+/// A transfer's priority class: lower classes get their bandwidth first (Note [fluid max-min
+/// transfers]).
+using TransferClass = std::uint8_t;
 
 /// @brief Something of fixed bandwidth that transfers share: one direction of a link, one
 /// direction of a full-duplex bus, a half-duplex bus, a tier's read or write side.
@@ -101,10 +112,12 @@ class TransferEngine {
   /// @brief Throws InvalidInput if a capacity is not positive and finite.
   explicit TransferEngine(std::vector<Resource> resources);
 
-  /// @brief Starts moving `bytes` over `route` at `now_ns`. Bytes start flowing at
-  /// now_ns + route.latency_ns. Throws InvalidInput for an empty route, an unknown resource or
-  /// a negative latency.
-  TransferId start(const Route& route, std::uint64_t bytes, TimeNs now_ns);
+  /// @brief Starts moving `bytes` over `route` at `now_ns`, in priority class `cls`: in order
+  /// behind the class's earlier transfers whose route starts with the same resource if
+  /// `in_order`, else sharing fairly. Bytes start flowing at now_ns + route.latency_ns. Throws
+  /// InvalidInput for an empty route, an unknown resource or a negative latency.
+  TransferId start(const Route& route, std::uint64_t bytes, TimeNs now_ns, TransferClass cls = 0,
+                   bool in_order = false);
 
   /// @brief Stops a transfer at `now_ns`; the rest share its bandwidth from then on. Returns
   /// false if it is not in flight (unknown, already finished — including one finishing at
@@ -144,6 +157,9 @@ class TransferEngine {
     std::uint32_t generation = 1;
     State state = State::free;
     std::uint64_t seq = 0;  ///< start order
+    TransferClass cls = 0;
+    bool in_order = false;
+    ResourceId queue = 0;  ///< the route's first resource, as given
     std::uint64_t bytes = 0;
     TimeNs start_ns = 0;
     TimeNs flow_ns = 0;    ///< when bytes start flowing (start + latency)
@@ -159,6 +175,8 @@ class TransferEngine {
   void process_until(TimeNs now_ns, bool inclusive);
   void step(TimeNs t);
   void recompute_rates(TimeNs t);
+  void fill(const std::vector<std::uint32_t>& group);
+  void rebase(TimeNs t);
   void set_flowing(std::uint32_t slot, bool on, TimeNs t);
   double remaining_at(const Transfer& x, TimeNs t) const noexcept;
   void release(std::uint32_t slot);
@@ -188,6 +206,15 @@ class TransferEngine {
   std::vector<std::uint32_t> csr_;
   std::vector<ResourceId> touched_;
   std::vector<std::uint8_t> frozen_;
+  /// When a flowing transfer is filled: its class, its queue (or none), its place in it.
+  struct Turn {
+    TransferClass cls;
+    ResourceId queue;
+    std::uint32_t place;
+    std::uint32_t index;  ///< into flowing_
+  };
+  std::vector<Turn> order_;
+  std::vector<std::uint32_t> group_;
   std::vector<std::pair<std::uint64_t, Completion>> batch_;  ///< (start seq, completion)
 };
 
