@@ -287,6 +287,42 @@ TEST(G10Trace, AWorkspaceListedAsASingleUseOutputIsThatTensor) {
   EXPECT_EQ(used.kernels[1].workspace_bytes, 8192u);
 }
 
+// Note [G10 tensor order]: tensors are numbered by G10's own numbers, not by first appearance.
+TEST(G10Trace, TensorsAreNumberedInG10sOrder) {
+  const std::string text =
+      "Kernel ID: 0, Name: Conv2d_Forward\nParent Layer ID:0; Name:Conv2d\nExecution Time: 12\n"
+      "Input Tensors:\n"
+      "tensor7 Is weight (global)?: 1, Size in byte: 4096, Range:0--4096\n"
+      "tensor2 Is weight (global)?: 0, Size in byte: 4096, Range:0--4096\n"
+      "Output Tensors:\n"
+      "tensor5 Is weight (global)?: 0, Size in byte: 8192, Range:0--8192\n"
+      "____\n"
+      "Kernel ID: 1, Name: Conv2d_Backward_Input\nParent Layer ID:0; Name:Conv2d\n"
+      "Execution Time: 12\nInput Tensors:\n"
+      "tensor5 Is weight (global)?: 0, Size in byte: 8192, Range:0--8192\n"
+      "tensor2 Is weight (global)?: 0, Size in byte: 4096, Range:0--4096\n"
+      "Output Tensors:\n"
+      "tensor9 Is weight (global)?: 0, Size in byte: 12288, Range:0--12288\n"
+      "____\n";
+  const Workload w = parse_g10_trace(text, "k", "000 0 B\n001 0 B\n", "w", "order");
+  const std::vector<std::string> names = {"tensor2", "tensor5", "tensor7", "tensor9"};
+  ASSERT_EQ(w.tensors.size(), names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(w.tensors[i].id, i);
+    EXPECT_EQ(w.tensors[i].name, names[i]);
+  }
+  EXPECT_EQ(w.tensors[0].kind, TensorKind::input);
+  EXPECT_EQ(w.tensors[1].kind, TensorKind::activation);
+  EXPECT_EQ(w.tensors[1].bytes, 8192u);
+  EXPECT_TRUE(w.tensors[2].persistent);
+  EXPECT_EQ(w.tensors[3].kind, TensorKind::gradient);
+  // The kernels still name the tensors the text names, under their new ids.
+  EXPECT_EQ(w.kernels[0].inputs, (std::vector<TensorId>{2, 0}));
+  EXPECT_EQ(w.kernels[0].outputs, (std::vector<TensorId>{1}));
+  EXPECT_EQ(w.kernels[1].inputs, (std::vector<TensorId>{1, 0}));
+  EXPECT_EQ(w.kernels[1].outputs, (std::vector<TensorId>{3}));
+}
+
 TEST(G10Trace, AnyCorruptedLineIsNamedByItsNumber) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pick(1, 28);

@@ -153,7 +153,8 @@ TEST(Policies, DeepUmPrefetchesExactlyTheTensorsOfKernelKPlusDegree) {
 }
 
 // Note [recency under Unified Memory]: the policies on Unified Memory evict the tensor that
-// arrived on the device longest ago, the others the one a kernel used longest ago; ties by id.
+// arrived on the device longest ago (ties: the first to arrive), the others the one a kernel
+// used longest ago (ties by id).
 TEST(Policies, UnifiedMemoryEvictsByArrivalTheOthersByLastUse) {
   // t3 arrived first but was used last; t1 was used first but arrived last.
   const std::vector<EvictionCandidate> c = {
@@ -171,6 +172,12 @@ TEST(Policies, UnifiedMemoryEvictsByArrivalTheOthersByLastUse) {
   }
   EXPECT_EQ(choose_lru_victim(r, Recency::arrival), std::optional<std::size_t>(2));
   EXPECT_EQ(choose_lru_victim(r, Recency::last_access), std::optional<std::size_t>(0));
+  // Arrived at the same time: the one that arrived first (arrival_seq), whatever its id; used
+  // at the same time: by id.
+  const std::vector<EvictionCandidate> same = {{5, 8, 30, 5, 2}, {6, 8, 30, 5, 1}};
+  const VictimRequest s{0, 8, same, false};
+  EXPECT_EQ(choose_lru_victim(s, Recency::arrival), std::optional<std::size_t>(1));
+  EXPECT_EQ(choose_lru_victim(s, Recency::last_access), std::optional<std::size_t>(0));
 }
 
 // Note [dead tensors]: Base UVM keeps them (written back when evicted), DeepUM+ drops them when

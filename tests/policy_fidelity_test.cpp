@@ -12,6 +12,7 @@
 #include "strata/io/g10_trace.hpp"
 #include "strata/plan/policy.hpp"
 #include "strata/sim/simulator.hpp"
+#include "support/g10_as_run.hpp"
 #include "support/paths.hpp"
 
 namespace strata {
@@ -32,8 +33,9 @@ double g10_reading(const sim::Report& r) {
 
 // Under G10's fault model as G10's simulator executes it (SimOptions::fault_cost = g10; Note
 // [G10's executed fault model]) and read as G10 reads its runs, the baselines within 0.10 of
-// G10's published columns and G10's own plan replayed within 0.05 of G10's (docs/fidelity.md).
-// Also: uvm within 0.02 everywhere (it is 0.000-0.017 off; a regression shows).
+// G10's published columns, and `g10` (its planner as G10 ran it) and G10's own plan replayed
+// within 0.05 of G10's (docs/fidelity.md). Closer than that today, and held there so that a
+// regression shows: uvm and g10-plan within 0.02, deepum within 0.03, g10 within 0.025.
 TEST(PolicyFidelity, G10BaselinesAgainstPublishedFractions) {
   STRATA_REQUIRE_G10();
   const std::map<std::string, Published> published = {
@@ -47,8 +49,8 @@ TEST(PolicyFidelity, G10BaselinesAgainstPublishedFractions) {
   const Machine m = load_machine("g10-a100", {test::source_dir() / "configs" / "machines"});
   sim::SimOptions o;
   o.fault_cost = sim::FaultCost::g10;
-  std::printf("%-18s %14s %14s %14s %14s\n", "workload", "uvm (G10)", "flashneuron", "deepum",
-              "g10-plan");
+  std::printf("%-18s %14s %14s %14s %6s %14s\n", "workload", "uvm (G10)", "flashneuron", "deepum",
+              "g10", "g10-plan (G10)");
   for (const auto& folder : test::g10_folders()) {
     const std::string name = folder.filename().string();
     const auto pub = published.find(name);
@@ -61,14 +63,15 @@ TEST(PolicyFidelity, G10BaselinesAgainstPublishedFractions) {
       return g10_reading(r);
     };
     const double uvm = run("uvm"), fn = run("flashneuron"), dum = run("deepum"),
-                 plan = run("g10-plan:" + folder.string());
-    std::printf("%-18s %6.3f (%.3f) %6.3f (%.3f) %6.3f (%.3f) %6.3f (%.3f)\n", name.c_str(), uvm,
-                pub->second.uvm, fn, pub->second.flashneuron, dum, pub->second.deepum, plan,
-                pub->second.g10);
+                 g10 = run(test::g10_spec_as_run(name)), plan = run("g10-plan:" + folder.string());
+    std::printf("%-18s %6.3f (%.3f) %6.3f (%.3f) %6.3f (%.3f) %6.3f %6.3f (%.3f)\n", name.c_str(),
+                uvm, pub->second.uvm, fn, pub->second.flashneuron, dum, pub->second.deepum, g10,
+                plan, pub->second.g10);
     EXPECT_LE(std::abs(fn - pub->second.flashneuron), 0.10) << "flashneuron on " << name;
-    EXPECT_LE(std::abs(dum - pub->second.deepum), 0.10) << "deepum on " << name;
+    EXPECT_LE(std::abs(dum - pub->second.deepum), 0.03) << "deepum on " << name;
     EXPECT_LE(std::abs(uvm - pub->second.uvm), 0.02) << "uvm on " << name;
-    EXPECT_LE(std::abs(plan - pub->second.g10), 0.05) << "g10-plan on " << name;
+    EXPECT_LE(std::abs(g10 - pub->second.g10), 0.025) << "g10 on " << name;
+    EXPECT_LE(std::abs(plan - pub->second.g10), 0.02) << "g10-plan on " << name;
   }
 }
 
@@ -83,7 +86,7 @@ TEST(PolicyFidelity, MeasuredFaultCostOnG10Workloads) {
   };
   const std::map<std::string, Row> documented = {
       {"BERT-256", {0.128, 0.733, 0.794, 1.000, 0.997}},
-      {"BERT-512", {0.078, 0.236, 0.612, 0.529, 0.547}},
+      {"BERT-512", {0.078, 0.236, 0.612, 0.546, 0.547}},
       {"VIT-512", {0.104, 1.000, 0.790, 1.000, 1.000}},
       {"VIT-1024", {0.061, 0.619, 0.540, 0.436, 0.429}},
       {"Inceptionv3-1024", {0.249, 0.797, 0.918, 0.995, 0.974}},
@@ -106,7 +109,7 @@ TEST(PolicyFidelity, MeasuredFaultCostOnG10Workloads) {
     check("uvm", doc->second.uvm);
     check("flashneuron", doc->second.flashneuron);
     check("deepum", doc->second.deepum);
-    check("g10", doc->second.g10);
+    check(test::g10_spec_as_run(name), doc->second.g10);
     check("g10-plan:" + folder.string(), doc->second.g10_plan);
   }
 }

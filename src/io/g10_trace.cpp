@@ -1,5 +1,6 @@
 #include "strata/io/g10_trace.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -143,6 +144,33 @@ class TraceBuilder {
   std::unordered_map<std::string, TensorId> ids_;
   std::vector<int> first_line_;
 };
+
+/// Note [G10 tensor order]: tensors are numbered in G10's own order, tensor<N> by N (its
+/// tensor_list), not by first appearance. Whatever iterates over tensors then goes in G10's
+/// order; G10's planner sorts its periods with std::sort starting from that order, and periods
+/// of equal pressure stay in the order it leaves them, so matching G10's plans needs it.
+void number_in_g10_order(Workload& w) {
+  const auto number = [](const std::string& name) {
+    return *parse_u64(std::string_view(name).substr(6));  // checked by parse_tensor_line
+  };
+  std::vector<TensorId> order(w.tensors.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<TensorId>(i);
+  std::stable_sort(order.begin(), order.end(), [&](TensorId x, TensorId y) {
+    return number(w.tensors[x].name) < number(w.tensors[y].name);
+  });
+  std::vector<TensorId> new_id(order.size());
+  std::vector<Tensor> tensors;
+  tensors.reserve(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    new_id[order[i]] = static_cast<TensorId>(i);
+    tensors.push_back(std::move(w.tensors[order[i]]));
+    tensors.back().id = static_cast<TensorId>(i);
+  }
+  w.tensors = std::move(tensors);
+  for (Kernel& k : w.kernels)
+    for (auto* list : {&k.inputs, &k.outputs})
+      for (TensorId& t : *list) t = new_id[t];
+}
 
 void infer_kinds(Workload& w) {
   std::vector<bool> seen(w.tensors.size(), false);
@@ -339,6 +367,7 @@ Workload parse_g10_trace(std::string_view kernels_text, std::string_view kernels
   if (state != State::between) close_kernel(lines.number());
   if (w.kernels.empty())
     fail(lines.number(), "no kernel records found; is this a G10 kernels.config?");
+  number_in_g10_order(w);
   infer_kinds(w);
   parse_workspace(w, workspace_text, workspace_source);
   validate(w);

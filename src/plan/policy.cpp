@@ -1,6 +1,7 @@
 #include "strata/plan/policy.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "strata/core/error.hpp"
 #include "strata/io/g10_plan.hpp"
@@ -29,7 +30,12 @@ std::optional<std::size_t> choose_lru_victim(const VictimRequest& r, Recency rec
       continue;
     }
     const EvictionCandidate& b = r.candidates[*best];
-    if (time_of(c) < time_of(b) || (time_of(c) == time_of(b) && c.tensor < b.tensor)) best = i;
+    // Ties: by arrival order under Recency::arrival (the driver's list is in arrival order),
+    // then by tensor id.
+    const auto key = [&](const EvictionCandidate& x) {
+      return std::tuple(time_of(x), recency == Recency::arrival ? x.arrival_seq : 0, x.tensor);
+    };
+    if (key(c) < key(b)) best = i;
   }
   return best;
 }
@@ -127,6 +133,12 @@ constexpr PolicyEntry kPolicies[] = {
      }},
     {"g10", "g10", "G10's planner: evict inactive periods by pressure, prefetch early, LRU paging",
      [](std::string_view) -> std::unique_ptr<Policy> { return std::make_unique<G10Policy>(); }},
+    {"g10:", "g10:line_scale=<x>",
+     "g10 planning down to x times its usual line (G10's loosen_parameter; its artifact uses "
+     "1.394 for BERT at batch 512)",
+     [](std::string_view argument) -> std::unique_ptr<Policy> {
+       return std::make_unique<G10Policy>(parse_g10_options(argument));
+     }},
     {"strata", "strata",
      "strata's planner: bandwidth timeline per resource, host+SSD, simulator-refined, Belady "
      "paging",

@@ -335,7 +335,10 @@ void ExecutionCore::finish_copy(TensorId t) {
     free_memory(t, st.from);
     unhold(st.from, bytes);
     transition_to(t, ResidencyState::resident(st.to));
-    if (st.to == kDev) s.last_access_ns = s.arrived_ns = now;
+    if (st.to == kDev) {
+      s.last_access_ns = s.arrived_ns = now;
+      s.arrival_seq = ++arrivals_;
+    }
   }
   s.keep_source = false;
   if (o_.record_timeline && steady_)
@@ -487,6 +490,7 @@ bool ExecutionCore::grant(TensorId t) {
     hold(kDev, bytes_of(t));
     transition_to(t, ResidencyState::resident(kDev));
     s.last_access_ns = s.arrived_ns = now_ns();
+    s.arrival_seq = ++arrivals_;
     return true;
   }
   STRATA_EXPECTS(st.kind == Kind::resident && st.from != kDev, "granted a tensor not elsewhere");
@@ -551,7 +555,7 @@ void ExecutionCore::make_room() {
   for (TensorId t : device_resident_) {
     const TensorState& s = ts_[t];
     if (s.pin == pin_epoch_ || s.queued) continue;
-    cands.push_back({t, bytes_of(t), s.last_access_ns, s.arrived_ns});
+    cands.push_back({t, bytes_of(t), s.last_access_ns, s.arrived_ns, s.arrival_seq});
   }
   std::sort(cands.begin(), cands.end(), [](const EvictionCandidate& a, const EvictionCandidate& b) {
     return a.tensor < b.tensor;

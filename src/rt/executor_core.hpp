@@ -55,9 +55,10 @@ class ExecutionCore {
   struct TensorState {
     Residency res{0};
     std::int64_t last_access_ns = 0;
-    std::int64_t arrived_ns = 0;  ///< when it last arrived in the arena (Recency::arrival)
-    std::byte* dev = nullptr;     // arena block while it holds arena memory
-    std::byte* host = nullptr;    // pinned block while it holds host memory
+    std::int64_t arrived_ns = 0;    ///< when it last arrived in the arena (Recency::arrival)
+    std::uint64_t arrival_seq = 0;  ///< EvictionCandidate::arrival_seq
+    std::byte* dev = nullptr;       // arena block while it holds arena memory
+    std::byte* host = nullptr;      // pinned block while it holds host memory
     CopyHandle copy;
     std::int64_t copy_start_ns = 0;
     bool copy_is_fault = false;
@@ -129,6 +130,7 @@ class ExecutionCore {
   std::multimap<std::uint64_t, std::byte*> host_cache_;
 
   std::vector<TensorState> ts_;
+  std::uint64_t arrivals_ = 0;  ///< tensors arrived in the arena so far (arrival_seq)
   std::vector<TensorId> device_resident_;
   std::vector<std::vector<TensorId>> kernel_tensors_;
   std::vector<std::vector<TensorId>> dies_after_;

@@ -131,7 +131,8 @@ class Stream {
   struct TensorState {
     Residency res{0};
     std::int64_t last_access_ns = 0;
-    std::int64_t arrived_ns = 0;  ///< when it last arrived on the device (Recency::arrival)
+    std::int64_t arrived_ns = 0;    ///< when it last arrived on the device (Recency::arrival)
+    std::uint64_t arrival_seq = 0;  ///< EvictionCandidate::arrival_seq
     TransferId xfer;
     Copy xfer_why = Copy::prefetch;  ///< of xfer
     bool queued = false;             ///< waiting for device space
@@ -243,7 +244,8 @@ class Stream {
   bool touches_every_iteration_ = false;
   /// Note [swap under Unified Memory]: evictions give their device room back as they start
   const bool swap_evictions_;
-  const DeadTensors dead_;  ///< Note [dead tensors] in plan/policy.hpp
+  std::uint64_t arrivals_ = 0;  ///< tensors arrived on the device so far (arrival_seq)
+  const DeadTensors dead_;      ///< Note [dead tensors] in plan/policy.hpp
   bool first_touches() const {
     return policy_.first_touch_faults() && (iter_ == 0 || touches_every_iteration_);
   }
@@ -472,7 +474,10 @@ void Stream::on_copy_done(const Completion& c, const XferInfo& info) {
     }
   } else {
     transition_to(t, ResidencyState::resident(st.to));
-    if (st.to == dev_) s.last_access_ns = s.arrived_ns = c.finish_ns;
+    if (st.to == dev_) {
+      s.last_access_ns = s.arrived_ns = c.finish_ns;
+      s.arrival_seq = ++arrivals_;
+    }
   }
   if (o_.record_timeline && steady_) {
     const std::string what =
@@ -623,6 +628,7 @@ void Stream::grant(TensorId t) {
     hold(dev_, bytes_of(t));
     transition_to(t, ResidencyState::resident(dev_));
     s.last_access_ns = s.arrived_ns = q_.now();
+    s.arrival_seq = ++arrivals_;
     if (s.queued_demand && first_touches()) {
       // A measured kernel's first touches are in its measured fault time instead.
       if (!item_measured_) {
@@ -711,7 +717,7 @@ void Stream::make_room() {
   for (TensorId t : device_resident_) {
     const TensorState& s = ts_[t];
     if (s.pin == pin_epoch_ || s.queued) continue;
-    cands.push_back({t, bytes_of(t), s.last_access_ns, s.arrived_ns});
+    cands.push_back({t, bytes_of(t), s.last_access_ns, s.arrived_ns, s.arrival_seq});
   }
   std::sort(cands.begin(), cands.end(), [](const EvictionCandidate& a, const EvictionCandidate& b) {
     return a.tensor < b.tensor;

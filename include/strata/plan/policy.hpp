@@ -40,6 +40,8 @@ struct EvictionCandidate {
   std::uint64_t bytes = 0;
   std::int64_t last_access_ns = 0;  ///< when a kernel last used it (or it arrived), sim time
   std::int64_t arrived_ns = 0;      ///< when it last arrived on the device (fetched or allocated)
+  /// Counts arrivals on the device: at equal arrived_ns, the lower arrived first.
+  std::uint64_t arrival_seq = 0;
 };
 
 /// @brief Which time makes a candidate recently used. Note [recency under Unified Memory]: the

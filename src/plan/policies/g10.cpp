@@ -1,9 +1,13 @@
 #include "strata/plan/policies/g10.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <numeric>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -15,6 +19,7 @@
 namespace strata {
 namespace {
 
+using g10::Bookkeeping;
 using g10::Path;
 using g10::ResidentEstimate;
 using g10::TransferBudget;
@@ -148,12 +153,13 @@ class Planner {
         d_(view_of(m, rate_scale_)),
         durations_(durations(w)),
         evict_(durations_, d_.evict_bytes_per_ns[0], d_.evict_bytes_per_ns[1],
-               d_.shared_bytes_per_ns),
+               d_.shared_bytes_per_ns, bookkeeping(o)),
         fetch_(durations_, d_.fetch_bytes_per_ns[0], d_.fetch_bytes_per_ns[1],
-               d_.shared_bytes_per_ns),
+               d_.shared_bytes_per_ns, bookkeeping(o)),
         estimate_(initial_estimate(),
-                  static_cast<std::int64_t>(
-                      std::floor(o.memory_fraction * static_cast<double>(d_.capacity_bytes)))),
+                  static_cast<std::int64_t>(std::floor(
+                      o.line_scale *
+                      std::floor(o.memory_fraction * static_cast<double>(d_.capacity_bytes))))),
         host_bytes_(n_, 0) {
     times_.reserve(2 * n_ + 1);
     for (std::size_t k = 0; k < n_; ++k) times_.push_back(v.start_ns[k]);
@@ -179,6 +185,10 @@ class Planner {
   }
 
  private:
+  static Bookkeeping bookkeeping(const G10Options& o) {
+    return o.g10_bookkeeping ? Bookkeeping::g10 : Bookkeeping::shared_port;
+  }
+
   static std::vector<std::int64_t> durations(const Workload& w) {
     std::vector<std::int64_t> out;
     out.reserve(w.kernels.size());
@@ -265,7 +275,19 @@ class Planner {
       hi = fetch_.start_backward(half, static_cast<double>(p.bytes) / 2, p.b);
     }
     if (lo >= hi) return 0;
+    if (p.looped && o_.wrap_time_table && p.b >= 1) {
+      // G10Options::wrap_time_table: G10's reading of kernel i >= n on its time table (n + 1
+      // entries, indexed modulo n + 1): the boundary kernel counts minus the iteration's time,
+      // every later kernel the time of the one before it.
+      const std::int64_t time =
+          over_ns_[n_] - over_ns_[lo] - (over_at(0) ? v_.ideal_ns : 0) + shifted_over_ns_[p.b];
+      return static_cast<double>(p.bytes) * static_cast<double>(time);
+    }
     return static_cast<double>(p.bytes) * static_cast<double>(over_ns_[hi] - over_ns_[lo]);
+  }
+
+  bool over_at(std::size_t k) const {
+    return estimate_.at(k) > static_cast<std::int64_t>(d_.capacity_bytes);
   }
 
   /// over_ns_[j]: time of the kernels before j on the doubled kernel axis whose estimate is above
@@ -275,6 +297,12 @@ class Planner {
     over_ns_.assign(2 * n_ + 1, 0);
     for (std::size_t j = 0; j < 2 * n_; ++j)
       over_ns_[j + 1] = over_ns_[j] + (estimate_.at(j % n_) > capacity ? durations_[j % n_] : 0);
+    // shifted_over_ns_[m]: kernels 1 .. m - 1 above GPU memory, each with the time of the kernel
+    // before it (G10Options::wrap_time_table).
+    shifted_over_ns_.assign(n_ + 1, 0);
+    for (std::size_t i = 1; i < n_; ++i)
+      shifted_over_ns_[i + 1] =
+          shifted_over_ns_[i] + (estimate_.at(i) > capacity ? durations_[i - 1] : 0);
   }
 
   // A movement's time: the fault-handling latency, the link's latencies and the bytes at the
@@ -494,6 +522,7 @@ class Planner {
   std::vector<std::int64_t> host_bytes_;
   std::vector<std::int64_t> times_;    ///< kernel start times over two iterations, 2n + 1 entries
   std::vector<std::int64_t> over_ns_;  ///< see update_pressure_time
+  std::vector<std::int64_t> shifted_over_ns_;  ///< see update_pressure_time
   std::vector<Period> periods_;
   std::vector<LocalPrefetch> local_;
   std::vector<SlotAction> actions_;
@@ -509,14 +538,39 @@ G10PlanResult plan_g10(const Workload& w, const Vitality& v, const Machine& m,
     throw InvalidInput("policy g10: the vitality analysis is not of workload '" + w.name +
                        "'; run analyze_vitality on it");
   if (!(options.memory_fraction > 0 && options.memory_fraction <= 1) ||
+      !(options.line_scale > 0 && std::isfinite(options.line_scale)) ||
       !(options.prefetch_margin >= 0) || !(options.allocation_ns_per_byte >= 0))
     throw InvalidInput(
-        "policy g10: options out of range; memory_fraction must be in (0, 1], prefetch_margin "
-        "and allocation_ns_per_byte >= 0");
+        "policy g10: options out of range; memory_fraction must be in (0, 1], line_scale "
+        "positive, prefetch_margin and allocation_ns_per_byte >= 0");
   G10PlanResult r = Planner(w, v, m, options).run();
   r.plan.policy = "g10";
   validate(r.plan, w, m);
   return r;
+}
+
+G10Options parse_g10_options(std::string_view argument) {
+  constexpr std::string_view kKey = "line_scale=";
+  const std::string usage =
+      "write g10:line_scale=<x> with x a positive number (G10's loosen_parameter; e.g. "
+      "g10:line_scale=1.394, what G10's artifact uses for BERT at batch 512)";
+  if (argument.substr(0, kKey.size()) != kKey)
+    throw InvalidInput("policy 'g10:" + std::string(argument) + "': unknown option; " + usage);
+  const std::string_view number = argument.substr(kKey.size());
+  double value = 0;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (number.empty() || ec != std::errc() || end != number.data() + number.size() || !(value > 0) ||
+      !std::isfinite(value))
+    throw InvalidInput("policy 'g10:" + std::string(argument) + "': '" + std::string(number) +
+                       "' is not a positive number; " + usage);
+  G10Options o;
+  o.line_scale = value;
+  return o;
+}
+
+std::string G10Policy::name() const {
+  if (options_.line_scale == 1.0) return "g10";
+  return fmt::format("g10:line_scale={}", options_.line_scale);
 }
 
 Plan G10Policy::plan(const Workload& w, const Vitality& v, const Machine& m) const {
