@@ -17,6 +17,7 @@
 #include "strata/plan/policies/uvm.hpp"
 #include "strata/plan/policy.hpp"
 #include "strata/sim/simulator.hpp"
+#include "support/g10_as_run.hpp"
 #include "support/paths.hpp"
 
 namespace strata {
@@ -291,7 +292,8 @@ TEST(PolicyStrata, EverySharedG10WorkloadAtLeastAsFastAsG10) {
     }
     EXPECT_GE(s.iteration_ns, r.stats.eviction_bound_ns) << w.name << ": below the lower bound";
     EXPECT_EQ(policy.plan(w, v, m), r.plan) << w.name << ": not deterministic";
-    const sim::Report g10 = sim::run_policy(w, v, m, G10Policy{});
+    // G10's planner as G10 ran it (BERT-512 at its line x 1.394: support/g10_as_run.hpp).
+    const sim::Report g10 = sim::run_policy(w, v, m, G10Policy{test::g10_options_as_run(w.name)});
     ASSERT_TRUE(g10.feasible) << w.name;
     EXPECT_LE(s.iteration_ns, g10.iteration_ns) << w.name;
     if (const auto it = published.find(w.name); it != published.end()) {
