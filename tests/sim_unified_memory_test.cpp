@@ -124,17 +124,29 @@ TEST(SimUnifiedMemory, APrefetchOfATensorBeingEvictedIsIgnored) {
 // Under Unified Memory the fault has the link to itself (a arrives at 1 + 400 us) and the
 // prefetch gets it afterwards (b at 801 us, when kernel 1 can start); explicit copies share it,
 // both arriving at 801 us.
-TEST(SimUnifiedMemory, AFaultGoesBeforeAPrefetch) {
+// Weights a and b of 400 kB (both fit), on host at the start; `kernels` adds the kernels.
+template <class AddKernels>
+TwoWeights two_on_host(AddKernels kernels) {
   test::WorkloadBuilder wb;
-  const TensorId a = wb.tensor(400'000, true);
-  const TensorId b = wb.tensor(400'000, true);
-  wb.kernel(100'000, {a}, {});
-  wb.kernel(100'000, {b}, {});
-  const Workload w = wb.done();
-  Plan p = make_empty_plan(w, "p", "test");
-  p.initial[a] = TierKind::host;
-  p.initial[b] = TierKind::host;
-  p.kernels[0].before = {Action::prefetch(b)};
+  TwoWeights c;
+  c.a = wb.tensor(400'000, true);
+  c.b = wb.tensor(400'000, true);
+  kernels(wb, c.a, c.b);
+  c.w = wb.done();
+  c.plan = make_empty_plan(c.w, "p", "test");
+  c.plan.initial[c.a] = TierKind::host;
+  c.plan.initial[c.b] = TierKind::host;
+  return c;
+}
+
+TEST(SimUnifiedMemory, AFaultGoesBeforeAPrefetch) {
+  TwoWeights c = two_on_host([](test::WorkloadBuilder& wb, TensorId a, TensorId b) {
+    wb.kernel(100'000, {a}, {});
+    wb.kernel(100'000, {b}, {});
+  });
+  const Workload& w = c.w;
+  Plan& p = c.plan;
+  p.kernels[0].before = {Action::prefetch(c.b)};
   const Report paged = run(w, p, TestPolicy(true, DeadTensors::freed));
   ASSERT_TRUE(paged.feasible) << paged.infeasible_reason;
   EXPECT_EQ(paged.demand_fetches, 1u);
@@ -148,17 +160,14 @@ TEST(SimUnifiedMemory, AFaultGoesBeforeAPrefetch) {
 // kernel 1 needs a, kernel 2 b. In order, a is there at 401 us and b at 801 us; shared fairly,
 // both arrive at 801 us.
 TEST(SimUnifiedMemory, PrefetchesArriveInTheOrderTheyWereIssued) {
-  test::WorkloadBuilder wb;
-  const TensorId a = wb.tensor(400'000, true);
-  const TensorId b = wb.tensor(400'000, true);
-  wb.kernel(500'000, {}, {});
-  wb.kernel(100'000, {a}, {});
-  wb.kernel(100'000, {b}, {});
-  const Workload w = wb.done();
-  Plan p = make_empty_plan(w, "p", "test");
-  p.initial[a] = TierKind::host;
-  p.initial[b] = TierKind::host;
-  p.kernels[0].before = {Action::prefetch(a), Action::prefetch(b)};
+  TwoWeights c = two_on_host([](test::WorkloadBuilder& wb, TensorId a, TensorId b) {
+    wb.kernel(500'000, {}, {});
+    wb.kernel(100'000, {a}, {});
+    wb.kernel(100'000, {b}, {});
+  });
+  const Workload& w = c.w;
+  Plan& p = c.plan;
+  p.kernels[0].before = {Action::prefetch(c.a), Action::prefetch(c.b)};
   const Report paged = run(w, p, TestPolicy(true, DeadTensors::freed));
   ASSERT_TRUE(paged.feasible) << paged.infeasible_reason;
   // a at 401 us: kernel 1 runs 500-600 us; b at 801 us: kernel 2 runs 801-901 us.
