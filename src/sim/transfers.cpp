@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <utility>
 
 #include "strata/core/error.hpp"
@@ -254,18 +255,29 @@ void TransferEngine::recompute_rates(TimeNs t) {
   // then every queue's second, ...), then the fair ones together.
   touched_.clear();
   order_.clear();
+  bool one_group = true;  // one class, all fair: plain max-min, no ordering needed
   for (std::uint32_t i = 0; i < flowing_.size(); ++i) {
     const Transfer& x = slots_[flowing_[i]];
     for (ResourceId r : x.route)
       if (unfrozen_[r]++ == 0) touched_.push_back(r);
-    order_.push_back({x.cls, x.in_order ? x.queue : kFairQueue, 0, i});
+    one_group = one_group && !x.in_order && x.cls == slots_[flowing_[0]].cls;
   }
   std::sort(touched_.begin(), touched_.end());  // ties between bottlenecks go to the lowest id
-  for (ResourceId r : touched_) {
-    unfrozen_[r] = 0;
-    cap_left_[r] = resources_[r].bytes_per_s;
-  }
+  for (ResourceId r : touched_) cap_left_[r] = resources_[r].bytes_per_s;
   if (flowing_.empty()) return;
+  frozen_.assign(flowing_.size(), 0);  // every transfer is in exactly one group
+  if (one_group) {                     // unfrozen_ already counts the one group's transfers
+    group_.resize(flowing_.size());
+    std::iota(group_.begin(), group_.end(), 0U);
+    fill(group_);
+    rebase(t);
+    return;
+  }
+  for (ResourceId r : touched_) unfrozen_[r] = 0;
+  for (std::uint32_t i = 0; i < flowing_.size(); ++i) {
+    const Transfer& x = slots_[flowing_[i]];
+    order_.push_back({x.cls, x.in_order ? x.queue : kFairQueue, 0, i});
+  }
   // Place in queue: flowing_ is in start order, so a stable sort by (class, queue) lists each
   // queue in start order.
   std::stable_sort(order_.begin(), order_.end(), [](const Turn& a, const Turn& b) {
@@ -288,6 +300,8 @@ void TransferEngine::recompute_rates(TimeNs t) {
            order_[j].place == order_[first].place;
          ++j)
       group_.push_back(order_[j].index);
+    for (std::uint32_t i : group_)
+      for (ResourceId r : slots_[flowing_[i]].route) ++unfrozen_[r];
     fill(group_);
   }
   rebase(t);
@@ -295,8 +309,6 @@ void TransferEngine::recompute_rates(TimeNs t) {
 
 void TransferEngine::fill(const std::vector<std::uint32_t>& group) {
   std::size_t left = group.size();
-  for (std::uint32_t i : group)
-    for (ResourceId r : slots_[flowing_[i]].route) ++unfrozen_[r];
   // Per-resource lists of the group's transfers (indices into flowing_), CSR-style.
   std::uint32_t offset = 0;
   for (ResourceId r : touched_) {
@@ -308,7 +320,6 @@ void TransferEngine::fill(const std::vector<std::uint32_t>& group) {
   for (std::uint32_t i : group)
     for (ResourceId r : slots_[flowing_[i]].route) csr_[csr_fill_[r]++] = i;
 
-  frozen_.assign(flowing_.size(), 0);
   while (left > 0) {
     ResourceId best = 0;
     double best_share = std::numeric_limits<double>::infinity();

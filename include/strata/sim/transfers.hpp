@@ -175,6 +175,8 @@ class TransferEngine {
   void process_until(TimeNs now_ns, bool inclusive);
   void step(TimeNs t);
   void recompute_rates(TimeNs t);
+  /// Progressive filling of `group` (indices into flowing_) over cap_left_; unfrozen_ must count,
+  /// per resource, the group's transfers crossing it, and comes back all zero.
   void fill(const std::vector<std::uint32_t>& group);
   void rebase(TimeNs t);
   void set_flowing(std::uint32_t slot, bool on, TimeNs t);
