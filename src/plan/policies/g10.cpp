@@ -415,8 +415,12 @@ class Planner {
   // equal to the sort, so which of them comes first is whatever order std::sort leaves: G10
   // keeps evicting them, and reproducing its plans means keeping its order (the one vector,
   // sorted in place round after round). A period's area depends only on the kernels it spans
-  // (estimate and bookings there; outside them, areas only shrink and a zero stays zero), so
-  // after an eviction only the periods overlapping it are re-evaluated.
+  // (estimate and bookings there), so after an eviction only the periods overlapping it are
+  // re-evaluated. Areas only shrink, except that of a wrapping period read on G10's time table
+  // (G10Options::wrap_time_table), which grows when kernel 0 falls below GPU memory; kernel 0
+  // is in every wrapping span, so such a change is always an overlap (the skip of zero areas
+  // misses one only if that area, which counts kernel 0 at minus the iteration's time, was
+  // exactly zero).
   void evict_greedily() {
     const std::size_t count = periods_.size();
     update_pressure_time();
